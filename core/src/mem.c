@@ -1,0 +1,79 @@
+/*
+ * core/src/mem.c - allocation wrappers of the core
+ * SPDX-License-Identifier: MIT
+ */
+#include "mem.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void oom(size_t size)
+{
+    char msg[96];
+    int n = snprintf(msg, sizeof(msg), "{\"level\":\"fatal\",\"msg\":\"out of memory allocating %zu bytes\"}\n", size);
+    if (n > 0)
+        (void)!write(2, msg, (size_t)n);
+    abort();
+}
+
+void *lf_malloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (p == NULL)
+        oom(size);
+    return p;
+}
+
+void *lf_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (p == NULL)
+        oom(n * size);
+    return p;
+}
+
+void *lf_realloc(void *ptr, size_t size)
+{
+    void *p = realloc(ptr, size ? size : 1);
+    if (p == NULL)
+        oom(size);
+    return p;
+}
+
+char *lf_strdup(const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    return lf_strndup(s, strlen(s));
+}
+
+char *lf_strndup(const char *s, size_t n)
+{
+    char *p = lf_malloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+void lf_free(void *ptr)
+{
+    free(ptr);
+}
+
+char *lf_asprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        oom(0);
+    char *p = lf_malloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
