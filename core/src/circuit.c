@@ -276,11 +276,11 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
-/* Open (or re-open) the breaker at now_ms. */
+/* Open (or re-open) the breaker at now_ms for open_for_ms (callers cap it). */
 static void trip(struct lf_circuit *c, struct transition *t, uint64_t now_ms, uint64_t open_for_ms,
                  const char *reason)
 {
-    uint64_t until = now_ms + min_u64(open_for_ms, c->cfg.max_cooldown_ms);
+    uint64_t until = now_ms + open_for_ms;
     uint64_t cur = atomic_load_explicit(&c->retry_at_ms, memory_order_relaxed);
     uint32_t st = atomic_load_explicit(&c->state, memory_order_relaxed);
     if (st == LF_CIRCUIT_OPEN && cur > until)
@@ -344,7 +344,7 @@ void lf_circuit_record(struct lf_circuit *c, const struct lf_circuit_permit *per
     if (st == LF_CIRCUIT_OPEN) {
         /* a late answer of a request sent before the breaker opened: only Retry-After matters */
         if (retry_after)
-            trip(c, &t, now_ms, retry_after_ms, "retry_after");
+            trip(c, &t, now_ms, min_u64(retry_after_ms, c->cfg.max_cooldown_ms), "retry_after");
         goto Exit;
     }
     if (st == LF_CIRCUIT_HALF_OPEN) {
@@ -353,7 +353,7 @@ void lf_circuit_record(struct lf_circuit *c, const struct lf_circuit_permit *per
         c->reopen_count++;
         uint64_t d = auth ? c->cfg.auth_cooldown_ms : probe_backoff_ms(c);
         if (retry_after && retry_after_ms > d)
-            d = retry_after_ms;
+            d = min_u64(retry_after_ms, c->cfg.max_cooldown_ms);
         trip(c, &t, now_ms, d, "probe_failed");
         goto Exit;
     }
@@ -365,7 +365,7 @@ void lf_circuit_record(struct lf_circuit *c, const struct lf_circuit_permit *per
     }
     if (retry_after) {
         uint64_t d = retry_after_ms > c->cfg.cooldown_ms ? retry_after_ms : c->cfg.cooldown_ms;
-        trip(c, &t, now_ms, d, "retry_after");
+        trip(c, &t, now_ms, min_u64(d, c->cfg.max_cooldown_ms), "retry_after");
         goto Exit;
     }
     if (c->consecutive >= c->cfg.failure_threshold) {

@@ -37,7 +37,7 @@ struct lf_circuit_config {
     uint32_t window_ms;          /**< rolling window of the ratio rule (default 60000) */
     uint32_t min_requests;       /**< the ratio rule needs at least this many requests (default 10) */
     uint32_t cooldown_ms;        /**< open time before the half-open probe (default 30000) */
-    uint32_t max_cooldown_ms;    /**< cap for Retry-After and probe-failure doubling (default 600000) */
+    uint32_t max_cooldown_ms;    /**< cap for Retry-After and probe-failure doubling, not auth (default 600000) */
     uint32_t auth_cooldown_ms;   /**< open time after an auth error (default 300000) */
     uint32_t probe_timeout_ms;   /**< a probe that never reports frees its slot after this (default 60000) */
     int32_t auth_opens;          /**< 1: an auth error opens at once; -1: counts like others (default 1) */

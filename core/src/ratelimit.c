@@ -20,6 +20,7 @@
 struct entry {
     struct entry *next;
     uint64_t tat_us; /* theoretical arrival time */
+    uint64_t t_us;   /* emission interval tat_us was computed with (a live limit change rescales) */
     char key[];
 };
 
@@ -171,6 +172,11 @@ int lf_ratelimit_check(struct lf_ratelimit *rl, const char *key, uint64_t now_ms
     for (e = s->slots[slot]; e != NULL; e = e->next)
         if (strcmp(e->key, key) == 0)
             break;
+    if (e != NULL && e->t_us != t && e->tat_us > now) {
+        /* the limit changed: keep the number of units consumed, not the time they cost */
+        e->tat_us = now + (uint64_t)((double)(e->tat_us - now) / (double)e->t_us * (double)t);
+        e->t_us = t;
+    }
     tat = e != NULL && e->tat_us > now ? e->tat_us : now;
 
     uint64_t new_tat = tat + (uint64_t)n * t;
@@ -186,8 +192,10 @@ int lf_ratelimit_check(struct lf_ratelimit *rl, const char *key, uint64_t now_ms
             s->slots[slot] = e;
             s->count++;
         }
-        if (e != NULL)
+        if (e != NULL) {
             e->tat_us = new_tat;
+            e->t_us = t;
+        }
         tat = new_tat;
     } else {
         uint64_t wait = n > limit ? period : new_tat - (now + period);
