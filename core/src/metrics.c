@@ -572,7 +572,7 @@ void lf_metrics_cache(struct lf_metrics_shard *s, int hit)
 void lf_metrics_plugin_add(struct lf_metrics_shard *s, const char *plugin, const char *name, double value)
 {
     char key[2 * LABEL_MAX_LEN + 2];
-    if (s == NULL || !isfinite(value))
+    if (s == NULL || !isfinite(value) || value < 0) /* a counter only grows */
         return;
     /* the interned key is "plugin\x1fname" (unit separator: cannot appear in sane names) */
     snprintf(key, sizeof(key), "%.*s\x1f%.*s", LABEL_MAX_LEN, plugin != NULL ? plugin : "unknown", LABEL_MAX_LEN,
@@ -910,7 +910,8 @@ char *lf_metrics_prometheus(struct lf_metrics *m, const struct lf_metrics_extra 
     sb_printf(&b, "lafactoria_cache_requests_total{result=\"hit\"} %" PRIu64 "\n", sn->cache_hit);
     sb_printf(&b, "lafactoria_cache_requests_total{result=\"miss\"} %" PRIu64 "\n", sn->cache_miss);
 
-    family(&b, "lafactoria_plugin_counter", "gauge", "Counters reported by plugins through the host API.");
+    /* plugin.h names it lafactoria_plugin_counter, but promtool rejects "counter" in a metric name */
+    family(&b, "lafactoria_plugin_metric_total", "counter", "Counters reported by plugins through the host API.");
     for (size_t i = 0; i < sn->nplugins; i++) {
         const char *k = m->plugins.names[i];
         const char *sep = strchr(k, '\x1f');
@@ -920,7 +921,7 @@ char *lf_metrics_prometheus(struct lf_metrics *m, const struct lf_metrics_extra 
             pn = LABEL_MAX_LEN;
         memcpy(pl, k, pn);
         pl[pn] = '\0';
-        sb_printf(&b, "lafactoria_plugin_counter{plugin=\"%s\",name=\"%s\"} %s\n", esc(pl, e1, sizeof(e1)),
+        sb_printf(&b, "lafactoria_plugin_metric_total{plugin=\"%s\",name=\"%s\"} %s\n", esc(pl, e1, sizeof(e1)),
                   esc(sep != NULL ? sep + 1 : "_other", e2, sizeof(e2)), fmtd(sn->plugin[i], d1, sizeof(d1)));
     }
 

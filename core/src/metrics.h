@@ -101,8 +101,9 @@ void lf_metrics_quality(struct lf_metrics_shard *s, const char *content_type,
                         double overall_score);
 /** One response-cache lookup. */
 void lf_metrics_cache(struct lf_metrics_shard *s, int hit);
-/** host->metric_add: add `value` to the plugin counter {plugin,name} (wire it with lf_metrics_thread_shard(),
- *  falling back to lf_metrics_shared(m) on threads without a shard). */
+/** host->metric_add: add `value` (>= 0; negative values are ignored) to the counter
+ *  lafactoria_plugin_metric_total{plugin,name} (wire it with lf_metrics_thread_shard(), falling back to
+ *  lf_metrics_shared(m) on threads without a shard). */
 void lf_metrics_plugin_add(struct lf_metrics_shard *s, const char *plugin, const char *name,
                            double value);
 
