@@ -379,12 +379,26 @@ static int classify(PGresult *r)
     return 2;
 }
 
+/* The error without DETAIL (which can quote row data, e.g. a topic): safe for logs and stats. */
+static void short_error(PGresult *r, char *out, size_t outlen)
+{
+    const char *prim = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (prim != NULL) {
+        snprintf(out, outlen, "%s (SQLSTATE %s)", prim, state ? state : "?");
+    } else {
+        snprintf(out, outlen, "%s", PQerrorMessage(S.conn));
+    }
+}
+
 static int exec_simple(const char *sql)
 {
     PGresult *r = PQexec(S.conn, sql);
     int c = classify(r);
     if (c != 0) {
-        set_error(PQresultErrorMessage(r));
+        char e[256];
+        short_error(r, e, sizeof(e));
+        set_error(e);
     }
     PQclear(r);
     return c;
@@ -398,7 +412,7 @@ static int exec_kind(int kind, const char *arr, char *errout, size_t errlen)
         PGresult *r = PQexecParams(S.conn, *kind_sql[kind][s], 1, NULL, params, NULL, NULL, 0);
         int c = classify(r);
         if (c != 0) {
-            snprintf(errout, errlen, "%s", PQresultErrorMessage(r));
+            short_error(r, errout, errlen);
             PQclear(r);
             return c;
         }
