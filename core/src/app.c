@@ -1,0 +1,263 @@
+/*
+ * core/src/app.c - startup, auth and per-response hooks
+ * SPDX-License-Identifier: MIT
+ */
+#include "app.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "mem.h"
+#include "registry.h"
+#include "server.h"
+#include "util.h"
+
+#define MODULE "app"
+
+static struct lf_config *boot_config; /* a copy of the first configuration, for server-level settings */
+static char *user_key, *admin_key;
+static atomic_ullong generation_counter;
+static pthread_mutex_t reload_mu = PTHREAD_MUTEX_INITIALIZER;
+
+const struct lf_config *lf_app_config(void)
+{
+    return boot_config;
+}
+
+const char *lf_app_user_key(void)
+{
+    return user_key;
+}
+
+const char *lf_app_admin_key(void)
+{
+    return admin_key;
+}
+
+uint64_t lf_app_generation(void)
+{
+    return atomic_load(&generation_counter);
+}
+
+static char *generate_key(const char *prefix)
+{
+    unsigned char b[24];
+    char hex[49];
+    lf_random_bytes(b, sizeof(b));
+    for (size_t i = 0; i < sizeof(b); ++i)
+        snprintf(hex + 2 * i, 3, "%02x", b[i]);
+    return lf_asprintf("%s%s", prefix, hex);
+}
+
+int lf_app_init(struct lf_config *config, char *err, size_t errlen)
+{
+    char e2[512];
+    /* the boot copy keeps server settings; the registry owns `config` */
+    if (lf_config_load_string("{}", "boot", &boot_config, e2, sizeof(e2)) != 0) {
+        snprintf(err, errlen, "%s", e2);
+        lf_config_free(config);
+        return -1;
+    }
+    /* copy the scalar server settings that never change at runtime */
+    lf_free(boot_config->host);
+    boot_config->host = lf_strdup(config->host);
+    boot_config->port = config->port;
+    boot_config->workers = config->workers;
+    boot_config->max_body_bytes = config->max_body_bytes;
+    boot_config->http2 = config->http2;
+    boot_config->shutdown_timeout_ms = config->shutdown_timeout_ms;
+    boot_config->request_deadline_ms = config->request_deadline_ms;
+    boot_config->access_log = config->access_log;
+    lf_free(boot_config->environment);
+    boot_config->environment = lf_strdup(config->environment);
+    boot_config->metrics_require_key = config->metrics_require_key;
+
+    if (config->api_key == NULL) {
+        user_key = generate_key("lf_user_");
+        fprintf(stderr, "LA_FACTORIA_API_KEY is not set: generated a user key for this run (shown once): %s\n",
+                user_key);
+    } else {
+        user_key = lf_strdup(config->api_key);
+    }
+    if (config->admin_key == NULL) {
+        admin_key = generate_key("lf_admin_");
+        fprintf(stderr, "LA_FACTORIA_ADMIN_KEY is not set: generated an admin key for this run (shown once): %s\n",
+                admin_key);
+    } else {
+        admin_key = lf_strdup(config->admin_key);
+    }
+    if (strcmp(user_key, admin_key) == 0) {
+        snprintf(err, errlen, "LA_FACTORIA_API_KEY and LA_FACTORIA_ADMIN_KEY must differ");
+        lf_config_free(config);
+        return -1;
+    }
+    uint64_t gen = atomic_fetch_add(&generation_counter, 1) + 1;
+    struct lf_registry *reg = lf_registry_build(config, NULL, gen, err, errlen);
+    if (reg == NULL)
+        return -1;
+    lf_registry_publish(reg);
+    return 0;
+}
+
+void lf_app_shutdown(void)
+{
+    lf_registry_shutdown();
+    lf_config_free(boot_config);
+    boot_config = NULL;
+    lf_free(user_key);
+    lf_free(admin_key);
+    user_key = admin_key = NULL;
+}
+
+/* ---- auth ---- */
+
+static int bearer(struct lf_http *h, const char **tok, size_t *len)
+{
+    ssize_t i = h2o_find_header(&h->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (i < 0)
+        return 0;
+    h2o_iovec_t v = h->req->headers.entries[i].value;
+    if (v.len < 7 || strncasecmp(v.base, "Bearer ", 7) != 0)
+        return -1;
+    *tok = v.base + 7;
+    *len = v.len - 7;
+    while (*len > 0 && (*tok)[0] == ' ') {
+        ++*tok;
+        --*len;
+    }
+    return *len > 0 ? 1 : -1;
+}
+
+int lf_app_authorize(struct lf_http *h)
+{
+    int need = h->route->auth;
+    if (need == LF_AUTH_PUBLIC || (need == LF_AUTH_METRICS && !boot_config->metrics_require_key))
+        return 0;
+    const char *tok = NULL;
+    size_t len = 0;
+    int b = bearer(h, &tok, &len);
+    int role = LF_ROLE_NONE;
+    if (b == 1) {
+        if (lf_consttime_eq(tok, len, admin_key, strlen(admin_key)))
+            role = LF_ROLE_ADMIN;
+        else if (lf_consttime_eq(tok, len, user_key, strlen(user_key)))
+            role = LF_ROLE_USER;
+    }
+    if (role == LF_ROLE_NONE) {
+        lf_http_add_header(h, "WWW-Authenticate", "Bearer realm=\"lafactoria\"");
+        lf_http_send_error(h, 401, "UNAUTHORIZED", NULL,
+                           b == 0 ? "missing bearer key in the Authorization header" : "invalid bearer key");
+        return -1;
+    }
+    char sha[65];
+    lf_sha256_hex(tok, len, sha);
+    memcpy(h->key_id, sha, 16);
+    h->key_id[16] = '\0';
+    h->role = role;
+    if (need == LF_AUTH_ADMIN && role != LF_ROLE_ADMIN) {
+        lf_http_send_error(h, 403, "FORBIDDEN", json_pack("{s:s}", "required_role", "admin"),
+                           "this endpoint requires the admin key");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- per-response hook ---- */
+
+void lf_app_on_response(struct lf_http *h, int status, uint64_t total_ns, uint64_t overhead_ns, size_t bytes)
+{
+    if (!boot_config->access_log)
+        return;
+    char ts[40];
+    lf_rfc3339(lf_wall_ms(), ts, sizeof(ts));
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s#,s:s#,s:i,s:f,s:I,s:I}", "ts", ts, "level", "info", "module",
+                          "access", "request_id", h->request_id, "method", h->req->method.base,
+                          (int)h->req->method.len, "path", h->req->path_normalized.base,
+                          (int)h->req->path_normalized.len, "status", status, "latency_ms", (double)total_ns / 1e6,
+                          "overhead_us", (json_int_t)(overhead_ns / 1000), "bytes", (json_int_t)bytes);
+    if (h->route != NULL)
+        json_object_set_new(o, "route", json_string(h->route->pattern));
+    if (h->key_id[0] != '\0')
+        json_object_set_new(o, "key_id", json_string(h->key_id));
+    if (h->log_provider != NULL)
+        json_object_set_new(o, "provider", json_string(h->log_provider));
+    if (h->log_cost_set)
+        json_object_set_new(o, "cost_usd", json_real(h->log_cost));
+    lf_log_json(o);
+    json_decref(o);
+}
+
+int lf_app_worker_init(struct lf_worker *w, char *err, size_t errlen)
+{
+    (void)w;
+    (void)err;
+    (void)errlen;
+    return 0;
+}
+
+void lf_app_worker_stop(struct lf_worker *w)
+{
+    (void)w;
+}
+
+/* ---- reload ---- */
+
+json_t *lf_server_reload(int *ok)
+{
+    char err[512];
+    struct lf_config *cfg = NULL;
+    pthread_mutex_lock(&reload_mu);
+    json_t *result = NULL;
+    struct lf_registry *old = lf_registry_acquire();
+    if (lf_config_load(NULL, &cfg, err, sizeof(err)) != 0) {
+        *ok = 0;
+        result = json_pack("{s:I,s:[],s:[],s:[],s:[s]}", "config_generation", (json_int_t)old->generation, "loaded",
+                           "unloaded", "unchanged", "errors", err);
+        goto Exit;
+    }
+    uint64_t gen = atomic_load(&generation_counter) + 1;
+    struct lf_registry *reg = lf_registry_build(cfg, old, gen, err, sizeof(err));
+    if (reg == NULL) {
+        *ok = 0;
+        result = json_pack("{s:I,s:[],s:[],s:[],s:[s]}", "config_generation", (json_int_t)old->generation, "loaded",
+                           "unloaded", "unchanged", "errors", err);
+        goto Exit;
+    }
+    atomic_store(&generation_counter, gen);
+    json_t *loaded = json_array(), *unloaded = json_array(), *unchanged = json_array();
+    for (size_t i = 0; i < reg->nfiles; ++i) {
+        struct lf_plugin_file *pf = reg->files[i];
+        json_t *entry = json_pack("{s:s,s:s,s:s}", "name", pf->desc.name, "version", pf->desc.version, "file",
+                                  pf->file);
+        json_array_append_new(pf->loaded_generation == gen ? loaded : unchanged, entry);
+    }
+    for (size_t i = 0; i < old->nfiles; ++i) {
+        int kept = 0;
+        for (size_t k = 0; k < reg->nfiles; ++k)
+            if (reg->files[k] == old->files[i])
+                kept = 1;
+        if (!kept)
+            json_array_append_new(unloaded, json_pack("{s:s,s:s,s:s}", "name", old->files[i]->desc.name, "version",
+                                                      old->files[i]->desc.version, "file", old->files[i]->file));
+    }
+    json_t *errors = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(reg->refusals, i, r) json_array_append(errors, json_object_get(r, "error"));
+    result = json_pack("{s:I,s:o,s:o,s:o,s:o}", "config_generation", (json_int_t)gen, "loaded", loaded, "unloaded",
+                       unloaded, "unchanged", unchanged, "errors", errors);
+    lf_registry_publish(reg);
+    *ok = 1;
+    lf_log_fields(LF_LOG_LVL_INFO, MODULE, json_pack("{s:I}", "generation", (json_int_t)gen),
+                  "configuration reloaded");
+Exit:
+    if (!*ok)
+        lf_log_warn(MODULE, "reload failed, nothing changed: %s", err);
+    lf_registry_release(old);
+    pthread_mutex_unlock(&reload_mu);
+    return result;
+}

@@ -1,0 +1,42 @@
+/*
+ * core/src/handlers.h - HTTP handlers (one function per route) and the runtime glue they share
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LF_CORE_HANDLERS_H
+#define LF_CORE_HANDLERS_H
+
+#include <jansson.h>
+
+struct lf_http;
+struct lf_registry;
+struct lf_provider;
+
+/* handlers_basic.c */
+void lf_h_health(struct lf_http *h);
+void lf_h_live(struct lf_http *h);
+void lf_h_ready(struct lf_http *h);
+void lf_h_api_health(struct lf_http *h);
+void lf_h_content_types(struct lf_http *h);
+void lf_h_static(struct lf_http *h);
+void lf_h_root(struct lf_http *h);
+void lf_h_docs(struct lf_http *h);
+void lf_h_openapi(struct lf_http *h);
+json_t *lf_readiness_reasons(struct lf_registry *reg);
+
+/* handlers_gen.c */
+void lf_h_generate(struct lf_http *h);
+void lf_h_generate_batch(struct lf_http *h);
+
+/* handlers_admin.c */
+void lf_h_admin_reload(struct lf_http *h);
+void lf_h_admin_plugins(struct lf_http *h);
+void lf_h_providers(struct lf_http *h);
+void lf_h_scorers(struct lf_http *h);
+
+/* runtime.c: per-provider runtime state that survives reloads (circuit, stats), database status */
+int lf_provider_routable(const struct lf_provider *p);
+const char *lf_provider_state_name(const struct lf_provider *p);
+void lf_db_readiness(json_t *reasons);
+json_t *lf_db_health_json(void);
+
+#endif

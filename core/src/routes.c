@@ -1,0 +1,28 @@
+/*
+ * core/src/routes.c - the route table (order matters only for identical patterns)
+ * SPDX-License-Identifier: MIT
+ */
+#include "handlers.h"
+#include "server.h"
+
+const struct lf_route lf_routes[] = {
+    {"GET", "/health", LF_AUTH_PUBLIC, LF_ROUTE_NO_RATELIMIT, "health", lf_h_health},
+    {"GET", "/api/v1/live", LF_AUTH_PUBLIC, LF_ROUTE_NO_RATELIMIT, "health", lf_h_live},
+    {"GET", "/api/v1/ready", LF_AUTH_PUBLIC, LF_ROUTE_NO_RATELIMIT, "health", lf_h_ready},
+    {"GET", "/api/v1/health", LF_AUTH_PUBLIC, 0, "health", lf_h_api_health},
+    {"GET", "/api/v1/content-types", LF_AUTH_PUBLIC, 0, "other", lf_h_content_types},
+    {"POST", "/api/v1/generate/batch", LF_AUTH_USER, LF_ROUTE_JSON_BODY | LF_ROUTE_GENERATION, "batch",
+     lf_h_generate_batch},
+    {"POST", "/api/v1/generate/{}", LF_AUTH_USER, LF_ROUTE_JSON_BODY | LF_ROUTE_GENERATION, "generate",
+     lf_h_generate},
+    {"GET", "/api/v1/providers", LF_AUTH_USER, 0, "other", lf_h_providers},
+    {"GET", "/api/v1/scorers", LF_AUTH_USER, 0, "other", lf_h_scorers},
+    {"POST", "/api/v1/admin/reload", LF_AUTH_ADMIN, 0, "admin", lf_h_admin_reload},
+    {"GET", "/api/v1/admin/plugins", LF_AUTH_ADMIN, 0, "admin", lf_h_admin_plugins},
+    {"GET", "/", LF_AUTH_PUBLIC, 0, "static", lf_h_root},
+    {"GET", "/static/{}", LF_AUTH_PUBLIC, 0, "static", lf_h_static},
+    {"GET", "/docs", LF_AUTH_PUBLIC, 0, "static", lf_h_docs},
+    {"GET", "/openapi.json", LF_AUTH_PUBLIC, 0, "static", lf_h_openapi},
+};
+
+const size_t lf_nroutes = sizeof(lf_routes) / sizeof(lf_routes[0]);
