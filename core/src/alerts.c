@@ -274,12 +274,15 @@ static void evaluate_locked(struct lf_alerts *a, const struct lf_alerts_input *i
     }
 
     /* CPU and memory: continuously above for the window */
+    /* an unknown figure (a missed sample) changes nothing: neither the streak nor the state */
     streak(&a->cpu_above_since, known(in->cpu_percent), in->cpu_percent > c->cpu_percent, now);
-    set_rule(a, R_CPU, known(in->cpu_percent), in->cpu_percent,
-             a->cpu_above_since >= 0 && now - a->cpu_above_since >= c->cpu_window, now);
+    if (known(in->cpu_percent))
+        set_rule(a, R_CPU, 1, in->cpu_percent, a->cpu_above_since >= 0 && now - a->cpu_above_since >= c->cpu_window,
+                 now);
     streak(&a->mem_above_since, known(in->memory_percent), in->memory_percent > c->memory_percent, now);
-    set_rule(a, R_MEMORY, known(in->memory_percent), in->memory_percent,
-             a->mem_above_since >= 0 && now - a->mem_above_since >= c->memory_window, now);
+    if (known(in->memory_percent))
+        set_rule(a, R_MEMORY, 1, in->memory_percent,
+                 a->mem_above_since >= 0 && now - a->mem_above_since >= c->memory_window, now);
 
     /* generation success rate over the window */
     window_base(a, now, c->success_rate_window, &base);

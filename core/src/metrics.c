@@ -124,10 +124,13 @@ double lf_metrics_hist_quantile(const double *bounds, size_t nb, const uint64_t 
         if ((double)(cum + counts[i]) >= rank) {
             double lo = i == 0 ? 0 : bounds[i - 1];
             double hi;
-            if (i < nb)
+            if (i < nb) {
                 hi = bounds[i];
-            else
+                if (max_observed > lo && max_observed < hi) /* nothing was above the largest observation */
+                    hi = max_observed;
+            } else {
                 hi = max_observed > lo ? max_observed : lo;
+            }
             double frac = (rank - (double)cum) / (double)counts[i];
             if (frac < 0)
                 frac = 0;

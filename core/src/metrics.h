@@ -150,8 +150,9 @@ void lf_metrics_totals(struct lf_metrics *m, struct lf_metrics_totals *out);
 
 /**
  * Quantile q (0..1) of a histogram with `nb` finite upper bounds and nb+1 non-cumulative counts (last = +Inf),
- * interpolated linearly within the bucket (lower edge 0 for the first; the +Inf bucket ends at max_observed,
- * or at the last bound when max_observed is smaller). Returns NAN when the histogram is empty.
+ * interpolated linearly within the bucket (lower edge 0 for the first). The bucket holding the largest
+ * observation ends at max_observed (the +Inf bucket too; it collapses to the last bound when max_observed is
+ * not above it); pass 0 when unknown. Returns NAN when the histogram is empty.
  */
 double lf_metrics_hist_quantile(const double *bounds, size_t nb, const uint64_t *counts, double q,
                                 double max_observed);

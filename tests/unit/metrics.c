@@ -48,6 +48,8 @@ static void test_quantile(void **state)
     assert_true(fabs(lf_metrics_hist_quantile(b, 3, c2, 0.75, 1) - 4.0) < 1e-9);
     /* p25 in the first bucket [0,1] */
     assert_true(fabs(lf_metrics_hist_quantile(b, 3, c2, 0.25, 8) - 0.5) < 1e-9);
+    /* the largest observation bounds its bucket: ten in (1,2] with max 1.2 -> median 1.1 */
+    assert_true(fabs(lf_metrics_hist_quantile(b, 3, c, 0.5, 1.2) - 1.1) < 1e-9);
     uint64_t z[4] = {0};
     assert_true(isnan(lf_metrics_hist_quantile(b, 3, z, 0.5, 0)));
 }
