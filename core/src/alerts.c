@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "mem.h"
+#include "sysstat.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -295,6 +296,19 @@ static void evaluate_locked(struct lf_alerts *a, const struct lf_alerts_input *i
         int enough = n >= c->success_min_generations && n > 0;
         set_rule(a, R_SUCCESS_RATE, enough, rate, rate < c->success_rate, now);
     }
+}
+
+void lf_alerts_input_fill(struct lf_alerts_input *in, double now, struct lf_metrics *m, const struct lf_sysstat *sys,
+                          int health_ok, int db_ok)
+{
+    memset(in, 0, sizeof(*in));
+    in->now = now;
+    in->health_ok = health_ok;
+    in->db_ok = db_ok;
+    in->cpu_percent = sys != NULL && sys->have_cpu ? sys->cpu_percent : NAN;
+    in->memory_percent = sys != NULL && sys->mem_total_bytes > 0 ? sys->memory_percent : NAN;
+    if (m != NULL)
+        lf_metrics_totals(m, &in->totals);
 }
 
 void lf_alerts_evaluate(struct lf_alerts *a, const struct lf_alerts_input *in)

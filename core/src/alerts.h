@@ -65,6 +65,15 @@ struct lf_alerts_input {
     struct lf_metrics_totals totals; /* cumulative since the metrics registry was created */
 };
 
+struct lf_sysstat;
+
+/**
+ * Convenience: fill *in for a tick at `now` from the metrics registry (cumulative totals) and the latest sysstat
+ * sample (sys NULL or without a CPU interval: cpu unknown), plus the caller's health and database status.
+ */
+void lf_alerts_input_fill(struct lf_alerts_input *in, double now, struct lf_metrics *m, const struct lf_sysstat *sys,
+                          int health_ok, int db_ok);
+
 /** A rule's current status (for tests and the detailed health endpoint). */
 struct lf_alert_status {
     const char *name;      /* static string */

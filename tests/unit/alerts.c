@@ -11,6 +11,7 @@
 #include "alerts.h"
 #include "log.h"
 #include "mem.h"
+#include "sysstat.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -402,6 +403,40 @@ static void test_custom_config(void **state)
     lf_alerts_free(a);
 }
 
+static void test_input_from_metrics(void **state)
+{
+    (void)state;
+    struct lf_metrics *m = lf_metrics_new(1);
+    struct lf_metrics_shard *s = lf_metrics_shard(m, 0);
+    for (int i = 0; i < 10; i++) {
+        lf_metrics_http(s, LF_METRICS_ROUTE_CONTENT, 200, 3000000, 10, 0, 0); /* 3 s: slow API route */
+        lf_metrics_http(s, LF_METRICS_ROUTE_GENERATE, 200, 9000000, 10, 0, 0); /* generation: not counted */
+        lf_metrics_generation(s, "flashcards", "offline", i < 5 ? "ok" : "timeout", 0, 0, 0, 10);
+        lf_metrics_quality(s, "flashcards", 0.5);
+    }
+    struct lf_sysstat sys;
+    memset(&sys, 0, sizeof(sys));
+    sys.mem_total_bytes = 100;
+    sys.memory_percent = 91;
+    struct lf_alerts_input in;
+    lf_alerts_input_fill(&in, T0 + 10, m, &sys, 1, -1);
+    assert_true(isnan(in.cpu_percent));
+    assert_int_equal(in.totals.generations, 10);
+    assert_int_equal(in.totals.generations_ok, 5);
+    struct lf_alerts *a = lf_alerts_new(NULL, T0);
+    lf_alerts_evaluate(a, &in);
+    assert_true(firing(a, "response_time_high"));
+    /* interpolated in (2.5, 5] s but bounded by the largest observation, 3 s */
+    assert_true(status(a, "response_time_high").value > 2500 && status(a, "response_time_high").value <= 3000);
+    assert_true(firing(a, "generation_success_rate_low"));
+    assert_true(firing(a, "quality_score_critical"));
+    assert_true(firing(a, "quality_score_low"));
+    assert_false(firing(a, "memory_high")); /* not yet for 10 minutes */
+    assert_false(firing(a, "database_unreachable"));
+    lf_alerts_free(a);
+    lf_metrics_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_success_rate),
         cmocka_unit_test(test_dense_ticks_keep_windows),
         cmocka_unit_test(test_custom_config),
+        cmocka_unit_test(test_input_from_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
