@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -97,6 +98,63 @@ void lf_provider_rt_stats(const struct lf_provider_rt *rt, struct lf_provider_st
     out->cost_usd = (double)atomic_load_explicit(&s->cost_nusd, memory_order_relaxed) / 1e9;
     out->latency_ewma_ms = lf_provider_rt_latency_ms(rt);
     out->latency_samples = atomic_load_explicit(&s->latency_samples, memory_order_relaxed);
+}
+
+static json_t *iso_or_null(uint64_t ms)
+{
+    if (ms == 0)
+        return json_null();
+    char buf[40];
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, sizeof(buf) - n, ".%03uZ", (unsigned)(ms % 1000));
+    return json_string(buf);
+}
+
+static json_t *budget_json(const struct lf_budget_status *st)
+{
+    return json_pack("{s:s, s:o, s:f, s:f, s:o}", "period", st->period, "limit_usd",
+                     st->limit_usd < 0 ? json_null() : json_real(st->limit_usd), "spent_usd", st->spent_usd,
+                     "reserved_usd", st->reserved_usd, "resets_at", iso_or_null(st->reset_ms));
+}
+
+json_t *lf_provider_rt_json(struct lf_provider_rt *rt, uint64_t now_ms)
+{
+    struct lf_circuit_info ci;
+    struct lf_provider_stats_snapshot ss;
+    struct lf_budget_status bs[LF_BUDGET_N_PERIODS];
+    lf_circuit_get_info(rt->circuit, now_ms, &ci);
+    lf_provider_rt_stats(rt, &ss);
+    lf_budget_query(rt->budget, now_ms, bs);
+
+    json_t *lat = ss.latency_ewma_ms < 0 ? json_null() : json_real(ss.latency_ewma_ms);
+    json_t *budgets = json_array();
+    int most = -1;
+    double most_ratio = -1;
+    for (int i = 0; i < LF_BUDGET_N_PERIODS; i++) {
+        json_array_append_new(budgets, budget_json(&bs[i]));
+        if (bs[i].limit_usd < 0)
+            continue;
+        double ratio = bs[i].limit_usd > 0 ? (bs[i].spent_usd + bs[i].reserved_usd) / bs[i].limit_usd : INFINITY;
+        if (ratio > most_ratio) {
+            most_ratio = ratio;
+            most = i;
+        }
+    }
+    json_t *out = json_pack("{s:s, s:I, s:f, s:I, s:o, s:o, s:o, s:O, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:f, s:O}}",
+                     "state", ci.state_name, "consecutive_failures", (json_int_t)ci.consecutive_failures,
+                     "error_rate_1m", ci.error_rate_1m, "requests_1m", (json_int_t)ci.requests_1m, "opened_at",
+                     iso_or_null(ci.opened_at_ms), "retry_at", iso_or_null(ci.retry_at_ms), "last_error",
+                     ci.last_error[0] ? json_string(ci.last_error) : json_null(), "latency_ewma_ms", lat, "budget",
+                     most >= 0 ? budget_json(&bs[most]) : json_null(), "budgets", budgets, "stats", "requests",
+                     (json_int_t)ss.requests, "failures", (json_int_t)ss.failures, "tokens",
+                     (json_int_t)(ss.prompt_tokens + ss.completion_tokens), "tokens_prompt",
+                     (json_int_t)ss.prompt_tokens, "tokens_completion", (json_int_t)ss.completion_tokens,
+                     "cost_usd", ss.cost_usd, "latency_ewma_ms", lat);
+    json_decref(lat); /* both uses took their own reference ("O") */
+    return out;
 }
 
 /* ---- registry ---- */

@@ -25,6 +25,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <lafactoria/plugin.h>
 
 #include "budget.h"
@@ -82,6 +83,18 @@ void lf_provider_rt_record(struct lf_provider_rt *rt, uint32_t failure, double l
 double lf_provider_rt_latency_ms(const struct lf_provider_rt *rt);
 /** Snapshot of the counters. */
 void lf_provider_rt_stats(const struct lf_provider_rt *rt, struct lf_provider_stats_snapshot *out);
+
+/**
+ * A new JSON object (caller owns the reference) with the provider's runtime state, for
+ * GET /api/v1/providers and /api/v1/health/detailed:
+ *   {"state": "closed"|"open"|"half_open", "consecutive_failures", "error_rate_1m", "requests_1m",
+ *    "opened_at": ISO-8601 UTC or null, "retry_at": ISO-8601 or null (set only when open),
+ *    "last_error": string or null, "latency_ewma_ms": number or null,
+ *    "budget": {period, limit_usd, spent_usd, reserved_usd, resets_at} of the most used limited period, or null,
+ *    "budgets": [day, month] (same shape; limit_usd null = unlimited),
+ *    "stats": {requests, failures, tokens, tokens_prompt, tokens_completion, cost_usd, latency_ewma_ms}}
+ */
+json_t *lf_provider_rt_json(struct lf_provider_rt *rt, uint64_t now_ms);
 
 /* ---- registry (survives reloads) ---- */
 

@@ -415,6 +415,45 @@ static void test_registry_reload(void **state)
     lf_provider_rt_release(NULL);
 }
 
+static void test_rt_json(void **state)
+{
+    (void)state;
+    struct lf_provider_rt *rt = lf_router_registry_acquire(reg, "openai", NULL);
+    json_t *j = lf_provider_rt_json(rt, T0);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "state")), "closed");
+    assert_true(json_is_null(json_object_get(j, "latency_ewma_ms")));
+    assert_true(json_is_null(json_object_get(j, "budget")));
+    assert_true(json_is_null(json_object_get(j, "opened_at")));
+    json_decref(j);
+
+    lf_budget_set_limits(rt->budget, 10.0, 50.0);
+    struct lf_budget_reservation res;
+    assert_int_equal(lf_budget_reserve(rt->budget, 4.0, T0, &res), LF_OK);
+    lf_budget_settle(&res, 4.0, T0);
+    lf_provider_rt_record(rt, LF_FAILURE_NONE, 250, 100, 200, 4.0);
+    struct lf_circuit_permit p;
+    for (int i = 0; i < 2; i++) {
+        lf_circuit_acquire(rt->circuit, T0 + 1500, &p);
+        lf_circuit_record(rt->circuit, &p, LF_FAILURE_UPSTREAM_5XX, 0, "HTTP 503", T0 + 1500);
+    }
+    j = lf_provider_rt_json(rt, T0 + 2000);
+    assert_string_equal(json_string_value(json_object_get(j, "state")), "open");
+    assert_string_equal(json_string_value(json_object_get(j, "opened_at")), "2026-06-15T12:00:01.500Z");
+    assert_string_equal(json_string_value(json_object_get(j, "retry_at")), "2026-06-15T12:00:02.500Z");
+    assert_string_equal(json_string_value(json_object_get(j, "last_error")), "upstream_5xx: HTTP 503");
+    assert_true(fabs(json_real_value(json_object_get(j, "latency_ewma_ms")) - 250) < 1e-9);
+    json_t *b = json_object_get(j, "budget");
+    assert_string_equal(json_string_value(json_object_get(b, "period")), "day"); /* 40 % used vs 8 % */
+    assert_true(fabs(json_real_value(json_object_get(b, "spent_usd")) - 4.0) < 1e-9);
+    assert_int_equal(json_array_size(json_object_get(j, "budgets")), 2);
+    json_t *st = json_object_get(j, "stats");
+    assert_int_equal(json_integer_value(json_object_get(st, "tokens")), 300);
+    assert_int_equal(json_integer_value(json_object_get(st, "requests")), 1);
+    json_decref(j);
+    lf_provider_rt_release(rt);
+}
+
 static void test_strategy_names(void **state)
 {
     (void)state;
@@ -437,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_failover_walk),
         cmocka_unit_test_setup_teardown(test_registry_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rt_json, setup, teardown),
         cmocka_unit_test(test_strategy_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
