@@ -118,6 +118,10 @@ function validate(body) {
     if (t < 3 || t > 500) {
         return ['topic', 'topic must be between 3 and 500 characters'];
     }
+    if (body.additional_requirements !== undefined &&
+        (typeof body.additional_requirements !== 'string' || [...body.additional_requirements.trim()].length > 1000)) {
+        return ['additional_requirements', 'additional_requirements must be at most 1000 characters'];
+    }
     if (body.age_group !== undefined && !AGE.includes(body.age_group)) {
         return ['age_group', 'age_group must be one of ' + AGE.join(', ')];
     }
