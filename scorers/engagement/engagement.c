@@ -1,0 +1,91 @@
+/*
+ * scorers/engagement/engagement.c - questions to the reader, examples, real-world links, direct address, variety
+ * SPDX-License-Identifier: MIT
+ *
+ * Dimension: engagement. Formulas: see README.md next to this file.
+ */
+#include <lafactoria/plugin.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/text.h"
+
+struct en_state {
+    const struct lf_host_api *host;
+};
+
+static const char *const example_cues[] = {"for example", "for instance", "e.g", "such as", "example", "imagine",
+                                           "consider", "picture", NULL};
+static const char *const world_cues[] = {"real world", "real-world", "real life", "everyday", "every day",
+                                         "daily life", "at home", "in your", "in practice", "you might",
+                                         "you may have", "around you", "in the kitchen", "at school", "at work",
+                                         "in nature", NULL};
+static const char *const address_cues[] = {"you", "your", "you're", "yourself", "let's", "we", "our", NULL};
+
+static int en_init(const struct lf_plugin_init_args *args, void **state)
+{
+    struct en_state *s = args->host->alloc(sizeof(*s));
+    if (s == NULL)
+        return LF_ENOMEM;
+    s->host = args->host;
+    *state = s;
+    return LF_OK;
+}
+
+static void en_destroy(void *state)
+{
+    struct en_state *s = state;
+    if (s != NULL)
+        s->host->free(s);
+}
+
+static int en_score(void *state, const struct lf_score_input *in, struct lf_score_output *out)
+{
+    struct en_state *s = state;
+    struct lf_text_stats st;
+    const char *text = in->plain_text ? in->plain_text : "";
+    size_t n = in->plain_text ? in->plain_text_len : 0;
+    double q = 0, ex = 0, rw = 0, ad = 0, va = 0, score = 0;
+    size_t nex = 0, nrw = 0, nad = 0;
+
+    lf_text_analyze(text, n, &st);
+    if (st.words > 0 && st.sentences > 0) {
+        char *lower = s->host->alloc(n + 1);
+        if (lower == NULL)
+            return LF_ENOMEM;
+        lf_text_lower(text, n, lower);
+        nex = lf_text_match(lower, n, example_cues, NULL, NULL);
+        nrw = lf_text_match(lower, n, world_cues, NULL, NULL);
+        nad = lf_text_match(lower, n, address_cues, NULL, NULL);
+        s->host->free(lower);
+
+        double per_k = 1000.0 / (double)st.words;
+        q = lf_text_clamp01((double)st.questions / (double)st.sentences / 0.08);
+        ex = lf_text_clamp01((double)nex * per_k / 6.0);
+        rw = lf_text_clamp01((double)nrw * per_k / 4.0);
+        ad = lf_text_clamp01((double)nad * per_k / 25.0);
+        va = st.sentence_len_mean > 0 ? lf_text_clamp01(st.sentence_len_sd / st.sentence_len_mean / 0.5) : 0;
+        score = lf_text_clamp01(0.25 * q + 0.20 * ex + 0.20 * rw + 0.20 * ad + 0.15 * va);
+    }
+    out->dimensions[0].name = "engagement";
+    out->dimensions[0].value = score;
+    out->n_dimensions = 1;
+
+    char buf[384];
+    int len = snprintf(buf, sizeof(buf),
+                       "{\"engagement\":{\"questions\":%zu,\"example_cues\":%zu,\"real_world_cues\":%zu,"
+                       "\"direct_address\":%zu,\"components\":{\"questions\":%.3f,\"examples\":%.3f,"
+                       "\"real_world\":%.3f,\"direct_address\":%.3f,\"variety\":%.3f}}}",
+                       st.questions, nex, nrw, nad, q, ex, rw, ad, va);
+    if (len < 0 || (size_t)len >= sizeof(buf))
+        return LF_EINTERNAL;
+    out->details_json = s->host->alloc((size_t)len + 1);
+    if (out->details_json != NULL)
+        memcpy(out->details_json, buf, (size_t)len + 1);
+    return LF_OK;
+}
+
+LF_PLUGIN_DESCRIPTOR(.kind = LF_PLUGIN_KIND_SCORER, .name = "engagement", .version = "1.0.0",
+                     .description = "questions, examples, real-world links, direct address and sentence variety",
+                     .init = en_init, .destroy = en_destroy, .score = en_score)

@@ -1,0 +1,351 @@
+/*
+ * scorers/factuality/factuality.c - heuristic red flags: misconceptions, bad arithmetic, contradictions, absolutes
+ * SPDX-License-Identifier: MIT
+ *
+ * Dimension: factual_accuracy. Formulas and limits: see README.md next to this file.
+ */
+#include <lafactoria/plugin.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/text.h"
+
+struct fa_state {
+    const struct lf_host_api *host;
+};
+
+/* Widely taught misconceptions, as they would be stated (lower case). */
+static const char *const misconceptions[] = {
+    "the earth is flat", "vaccines cause autism", "evolution is just a theory",
+    "only use 10% of their brain", "only use 10% of our brain", "only use 10 percent of",
+    "cracking knuckles causes arthritis", "cracking your knuckles causes arthritis",
+    "great wall of china is visible from space", "great wall of china visible from space",
+    "lightning never strikes twice", "goldfish have a 3-second memory", "goldfish have 3-second memory",
+    "different parts of the tongue taste",
+    "seasons are caused by the distance", "closer to the sun in summer", "bats are blind",
+    "humans have five senses", "blood is blue", "deoxygenated blood is blue", "heavier objects fall faster",
+    "glass is a liquid", "sugar makes children hyperactive", "we lose most of our body heat through our head",
+    "columbus proved the earth was round", "napoleon was very short", "the sun revolves around the earth",
+    "photosynthesis happens at night", "plants get their food from the soil", "mount everest is the tallest mountain from base",
+    NULL};
+
+static const char *const absolutes[] = {"always true", "never wrong", "absolutely certain", "without doubt",
+                                        "without a doubt", "completely proven", "proven fact", "totally false",
+                                        "everyone knows", "it is a fact that", "100% certain", "undeniably",
+                                        "no exceptions", "all scientists agree", "beyond any doubt", "cannot be wrong",
+                                        NULL};
+
+static const char *const hedges[] = {"research suggests", "evidence indicates", "evidence suggests", "studies show",
+                                     "scientists believe", "according to", "likely", "possibly", "generally",
+                                     "typically", "in most cases", "approximately", "it appears that",
+                                     "current understanding", "estimated", NULL};
+
+static const char *const citations[] = {"according to", "study published", "researchers found", "peer-reviewed",
+                                        "journal of", "source:", "reference:", "references", "bibliography", NULL};
+
+static int fa_init(const struct lf_plugin_init_args *args, void **state)
+{
+    struct fa_state *s = args->host->alloc(sizeof(*s));
+    if (s == NULL)
+        return LF_ENOMEM;
+    s->host = args->host;
+    *state = s;
+    return LF_OK;
+}
+
+static void fa_destroy(void *state)
+{
+    struct fa_state *s = state;
+    if (s != NULL)
+        s->host->free(s);
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static const char *skip_sp(const char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+/* Parse an unsigned decimal number at p (digits, optional .digits). Sets *decimals. NULL when none. */
+static const char *parse_num(const char *p, double *v, int *decimals)
+{
+    const char *b = p;
+    double x = 0;
+    *decimals = 0;
+    while (is_digit(*p))
+        x = x * 10 + (*p++ - '0');
+    if (p == b)
+        return NULL;
+    if (*p == '.' && is_digit(p[1])) {
+        double f = 0.1;
+        p++;
+        while (is_digit(*p)) {
+            x += (*p++ - '0') * f;
+            f /= 10;
+            (*decimals)++;
+        }
+    }
+    *v = x;
+    return p;
+}
+
+/* Parse an operator: + - * / x, the Unicode minus, times and division signs. */
+static const char *parse_op(const char *p, char *op)
+{
+    unsigned char a = (unsigned char)p[0], b = (unsigned char)p[1], c = (unsigned char)p[2];
+    if (*p == '+' || *p == '-' || *p == '*' || *p == '/') {
+        *op = *p == '*' ? 'x' : *p;
+        return p + 1;
+    }
+    if (*p == 'x' && (p[1] == ' ' || is_digit(p[1]))) {
+        *op = 'x';
+        return p + 1;
+    }
+    if (a == 0xC3 && b == 0x97) {
+        *op = 'x';
+        return p + 2;
+    }
+    if (a == 0xC3 && b == 0xB7) {
+        *op = '/';
+        return p + 2;
+    }
+    if (a == 0xE2 && b == 0x88 && c == 0x92) {
+        *op = '-';
+        return p + 3;
+    }
+    return NULL;
+}
+
+/*
+ * Find "a op b = c" (a, b, c unsigned decimals, not part of a longer expression) and check it. The
+ * tolerance is half a unit of c's last printed decimal place. Counts checked and wrong equations.
+ */
+static void check_arithmetic(const char *lower, size_t *checked, size_t *wrong)
+{
+    for (const char *p = lower; *p; p++) {
+        if (!is_digit(*p) || (p > lower && (is_digit(p[-1]) || p[-1] == '.' || lf_text_is_word_char((unsigned char)p[-1]))))
+            continue;
+        if (p > lower + 1 && p[-1] == ' ' && parse_op(p - 2, &(char){0}) != NULL && p[-2] != 'x')
+            continue; /* the tail of a longer expression: "1 + 2 + 3 = 6" is skipped, not misread */
+        double a, b, c;
+        int da, db, dc;
+        char op;
+        const char *q = parse_num(p, &a, &da);
+        if (q == NULL)
+            continue;
+        q = skip_sp(q);
+        q = parse_op(q, &op);
+        if (q == NULL)
+            continue;
+        q = skip_sp(q);
+        q = parse_num(q, &b, &db);
+        if (q == NULL)
+            continue;
+        q = skip_sp(q);
+        if (*q != '=')
+            continue;
+        q = skip_sp(q + 1);
+        int neg = 0;
+        if (*q == '-') {
+            neg = 1;
+            q++;
+        }
+        const char *e = parse_num(q, &c, &dc);
+        if (e == NULL || (*e != '\0' && (lf_text_is_word_char((unsigned char)*e) && !(*e == 'x' || *e == '%'))))
+            continue;
+        if (*e == ' ' || *e == '\0' || *e == '.' || *e == ',' || *e == ';' || *e == ')' || *e == '\n' || *e == '%') {
+            /* ok */
+        } else if (parse_op(skip_sp(e), &(char){0}) != NULL) {
+            continue; /* "= 4 + 1" and similar: not a simple equation */
+        }
+        if (neg)
+            c = -c;
+        double r;
+        switch (op) {
+        case '+': r = a + b; break;
+        case '-': r = a - b; break;
+        case 'x': r = a * b; break;
+        default:
+            if (b == 0)
+                continue;
+            r = a / b;
+            break;
+        }
+        double tol = 0.5 * pow(10.0, -dc) + 1e-9 * fabs(r);
+        (*checked)++;
+        if (fabs(r - c) > tol)
+            (*wrong)++;
+        (void)da;
+        (void)db;
+    }
+}
+
+/* ---- internal contradictions: "<subj> is|are <pred>" versus "<subj> is|are not <pred>" ---- */
+
+struct claim {
+    uint64_t subj, pred;
+    int neg;
+};
+
+#define MAX_CLAIMS 512
+
+static uint64_t hash_word(const char *w, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)w[i]) * 1099511628211ULL;
+    return h;
+}
+
+static int word_eq(const char *w, size_t n, const char *lit)
+{
+    return strlen(lit) == n && memcmp(w, lit, n) == 0;
+}
+
+static int skippable(const char *w, size_t n)
+{
+    static const char *const s[] = {"a", "an", "the", "also", "very", "always", "usually", "really", NULL};
+    for (size_t i = 0; s[i]; i++)
+        if (word_eq(w, n, s[i]))
+            return 1;
+    return 0;
+}
+
+static int vague_subject(const char *w, size_t n)
+{
+    static const char *const s[] = {"it", "this", "that", "there", "what", "which", "who", "he", "she", "they",
+                                    "these", "those", "answer", "one", "here", NULL};
+    for (size_t i = 0; s[i]; i++)
+        if (word_eq(w, n, s[i]))
+            return 1;
+    return 0;
+}
+
+static size_t count_contradictions(const char *lower, size_t n, struct claim *claims)
+{
+    const char *wb[6];
+    size_t wl[6];
+    size_t nw = 0, nclaims = 0, found = 0;
+    size_t i = 0;
+    int sentence_break = 0;
+
+    /* Sliding window of the last words; a claim is read when the window holds subj, verb, [not], [skips], pred. */
+    while (i < n) {
+        while (i < n && !lf_text_is_word_char((unsigned char)lower[i])) {
+            if (lower[i] == '.' || lower[i] == '!' || lower[i] == '?' || lower[i] == '\n' || lower[i] == ',' ||
+                lower[i] == ';' || lower[i] == ':')
+                sentence_break = 1;
+            i++;
+        }
+        if (i >= n)
+            break;
+        size_t b = i;
+        while (i < n && (lf_text_is_word_char((unsigned char)lower[i]) || lower[i] == '\''))
+            i++;
+        if (sentence_break) {
+            nw = 0;
+            sentence_break = 0;
+        }
+        if (nw == 6) {
+            memmove(wb, wb + 1, 5 * sizeof(wb[0]));
+            memmove(wl, wl + 1, 5 * sizeof(wl[0]));
+            nw = 5;
+        }
+        wb[nw] = lower + b;
+        wl[nw] = i - b;
+        nw++;
+        /* find the most recent is/are in the window that precedes this word */
+        for (size_t v = nw - 1; v-- > 0;) {
+            if (!word_eq(wb[v], wl[v], "is") && !word_eq(wb[v], wl[v], "are"))
+                continue;
+            if (v == 0 || vague_subject(wb[v - 1], wl[v - 1]))
+                break;
+            size_t k = v + 1;
+            int neg = 0;
+            if (k < nw - 1 && (word_eq(wb[k], wl[k], "not") || word_eq(wb[k], wl[k], "never"))) {
+                neg = 1;
+                k++;
+            }
+            while (k < nw - 1 && skippable(wb[k], wl[k]))
+                k++;
+            if (k != nw - 1 || skippable(wb[k], wl[k]) || word_eq(wb[k], wl[k], "not"))
+                break;
+            struct claim c = {hash_word(wb[v - 1], wl[v - 1]), hash_word(wb[k], wl[k]), neg};
+            int dup = 0;
+            for (size_t j = 0; j < nclaims; j++) {
+                if (claims[j].subj == c.subj && claims[j].pred == c.pred) {
+                    if (claims[j].neg != c.neg && claims[j].neg != 2) {
+                        found++;
+                        claims[j].neg = 2; /* count each contradiction once */
+                    }
+                    dup = 1;
+                    break;
+                }
+            }
+            if (!dup && nclaims < MAX_CLAIMS)
+                claims[nclaims++] = c;
+            break;
+        }
+    }
+    return found;
+}
+
+static int fa_score(void *state, const struct lf_score_input *in, struct lf_score_output *out)
+{
+    struct fa_state *s = state;
+    const char *text = in->plain_text ? in->plain_text : "";
+    size_t n = in->plain_text ? in->plain_text_len : 0;
+    size_t nmis = 0, nabs = 0, nhedge = 0, ncite = 0, checked = 0, wrong = 0, contra = 0;
+    struct claim *claims = NULL;
+    char *lower = s->host->alloc(n + 1);
+
+    if (lower == NULL)
+        return LF_ENOMEM;
+    claims = s->host->alloc(MAX_CLAIMS * sizeof(*claims));
+    if (claims == NULL) {
+        s->host->free(lower);
+        return LF_ENOMEM;
+    }
+    lf_text_lower(text, n, lower);
+    lf_text_match(lower, n, misconceptions, NULL, &nmis);
+    nabs = lf_text_match(lower, n, absolutes, NULL, NULL);
+    lf_text_match(lower, n, hedges, NULL, &nhedge);
+    lf_text_match(lower, n, citations, NULL, &ncite);
+    check_arithmetic(lower, &checked, &wrong);
+    contra = count_contradictions(lower, n, claims);
+    s->host->free(claims);
+    s->host->free(lower);
+
+    double bonus = fmin(0.10, 0.02 * (double)nhedge + 0.03 * (double)ncite);
+    double abs_pen = fmin(0.30, 0.10 * (double)nabs);
+    double score = 0.90 + bonus - 0.35 * (double)nmis - 0.30 * (double)wrong - 0.20 * (double)contra - abs_pen;
+    out->dimensions[0].name = "factual_accuracy";
+    out->dimensions[0].value = lf_text_clamp01(score);
+    out->n_dimensions = 1;
+
+    char buf[384];
+    int len = snprintf(buf, sizeof(buf),
+                       "{\"factuality\":{\"misconceptions\":%zu,\"equations_checked\":%zu,\"equations_wrong\":%zu,"
+                       "\"contradictions\":%zu,\"absolutes\":%zu,\"hedges\":%zu,\"citations\":%zu}}",
+                       nmis, checked, wrong, contra, nabs, nhedge, ncite);
+    if (len < 0 || (size_t)len >= sizeof(buf))
+        return LF_EINTERNAL;
+    out->details_json = s->host->alloc((size_t)len + 1);
+    if (out->details_json != NULL)
+        memcpy(out->details_json, buf, (size_t)len + 1);
+    return LF_OK;
+}
+
+LF_PLUGIN_DESCRIPTOR(.kind = LF_PLUGIN_KIND_SCORER, .name = "factuality", .version = "1.0.0",
+                     .description = "heuristic factual red flags: misconceptions, arithmetic, contradictions, absolutes",
+                     .init = fa_init, .destroy = fa_destroy, .score = fa_score)
