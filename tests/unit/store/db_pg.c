@@ -104,7 +104,7 @@ static void test_users_and_keys(void **state)
     assert_int_equal(pgfx_int(ci, sql), 0);
     /* every text column of every table, generically */
     snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM (SELECT (xpath('/row/*/text()', query_to_xml('SELECT * FROM ' || "
+             "SELECT count(*) FROM (SELECT (xpath('//row/*/text()', query_to_xml('SELECT * FROM ' || "
              "quote_ident(table_name), true, false, ''))) AS v FROM information_schema.tables WHERE table_schema "
              "= 'public' AND table_type = 'BASE TABLE') x, unnest(v) e WHERE e::text LIKE '%%%.20s%%'",
              key + 3);
@@ -113,7 +113,7 @@ static void test_users_and_keys(void **state)
     char hash[65];
     lf_db_key_hash(key, hash);
     snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM (SELECT (xpath('/row/*/text()', query_to_xml('SELECT * FROM ' || "
+             "SELECT count(*) FROM (SELECT (xpath('//row/*/text()', query_to_xml('SELECT * FROM ' || "
              "quote_ident(table_name), true, false, ''))) AS v FROM information_schema.tables WHERE table_schema "
              "= 'public' AND table_type = 'BASE TABLE') x, unnest(v) e WHERE e::text LIKE '%%%.20s%%'",
              hash);
