@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,12 +15,13 @@
 #define NUSD_PER_USD 1e9
 #define DAY_MS 86400000ULL
 
+/* Written only under the budget's mutex; atomics so that lf_budget_can_afford() can read without it. */
 struct period {
-    int64_t limit_nusd; /* < 0 = unlimited */
-    int64_t spent_nusd;
-    int64_t reserved_nusd;
-    uint64_t start_ms;
-    uint64_t next_ms;
+    _Atomic int64_t limit_nusd; /* < 0 = unlimited */
+    _Atomic int64_t spent_nusd;
+    _Atomic int64_t reserved_nusd;
+    _Atomic uint64_t start_ms;
+    _Atomic uint64_t next_ms;
 };
 
 struct lf_budget {
@@ -207,11 +209,19 @@ int lf_budget_can_afford(struct lf_budget *b, double amount_usd, uint64_t now_ms
     int64_t amount = to_nusd(amount_usd);
     if (amount < 0)
         return 0;
-    pthread_mutex_lock(&b->mu);
-    roll(b, now_ms);
-    int ok = fits(b, amount);
-    pthread_mutex_unlock(&b->mu);
-    return ok;
+    for (int i = 0; i < LF_BUDGET_N_PERIODS; i++) {
+        const struct period *p = &b->p[i];
+        if (now_ms < p->start_ms || now_ms >= p->next_ms) {
+            /* a period must roll first: take the lock */
+            pthread_mutex_lock(&b->mu);
+            roll(b, now_ms);
+            int ok = fits(b, amount);
+            pthread_mutex_unlock(&b->mu);
+            return ok;
+        }
+    }
+    /* lock-free look (the router calls this for every candidate); lf_budget_reserve() decides */
+    return fits(b, amount);
 }
 
 void lf_budget_query(struct lf_budget *b, uint64_t now_ms, struct lf_budget_status out[LF_BUDGET_N_PERIODS])
