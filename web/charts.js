@@ -179,12 +179,12 @@
                             [s('title', {}, [p.label + ': ' + fmt(p.value)])]));
             }
             x += pw;
-            var lx = (i % 4) * (w / 4);
-            var ly = 40 + Math.floor(i / 4) * 16;
+            var lx = (i % 2) * (w / 2);
+            var ly = 40 + Math.floor(i / 2) * 16;
             kids.push(s('rect', {x: lx, y: ly - 9, width: 10, height: 10, fill: p.color}));
             kids.push(s('text', {x: lx + 14, y: ly}, [p.label + ' ' + fmt(p.value) + (total > 0 ? ' (' + Math.round(100 * num(p.value) / total) + '%)' : '')]));
         });
-        return svg(w, 44 + Math.floor((parts.length - 1) / 4) * 16, opts.label || 'distribution', kids);
+        return svg(w, 44 + Math.floor((parts.length - 1) / 2) * 16, opts.label || 'distribution', kids);
     }
 
     function fmt(v) {

@@ -10,6 +10,13 @@
     var METHODS = ['get', 'post', 'put', 'patch', 'delete'];
     var doc = null;
 
+    /* Description text with `code` spans rendered as <code> (the only markup the document uses) */
+    function rich(text) {
+        return String(text || '').split('`').map(function (part, i) {
+            return i % 2 ? el('code', null, part) : part;
+        });
+    }
+
     function refName(ref) {
         return String(ref).split('/').pop();
     }
@@ -84,7 +91,7 @@
             wrap.appendChild(el('p', {class: 'small'}, 'Schema ', typeLabel(schema)));
         }
         if (s.description && depth === 0) {
-            wrap.appendChild(el('p', {class: 'small'}, s.description));
+            wrap.appendChild(el('p', {class: 'small'}, rich(s.description)));
         }
         if (s.anyOf || s.oneOf) {
             wrap.appendChild(el('p', {class: 'small'}, 'Any of: ', typeLabel(s)));
@@ -112,7 +119,7 @@
                 return el('tr', null,
                           el('td', null, k, req.indexOf(k) >= 0 ? el('span', {class: 'req', title: 'required'}, ' *') : null),
                           el('td', null, typeLabel(p)),
-                          el('td', null, p.description || '', constraints(p) ? el('div', {class: 'small muted'}, constraints(p)) : null, nested));
+                          el('td', null, rich(p.description), constraints(p) ? el('div', {class: 'small muted'}, constraints(p)) : null, nested));
             }))));
         return wrap;
     }
@@ -158,7 +165,7 @@
             el('summary', null, el('span', {class: 'method ' + method}, method), el('span', {class: 'op-path'}, path),
                el('span', null, op.summary || ''), el('span', {class: 'lock muted'}, sec === 'bearer key' ? '🔒 bearer key' : sec)),
             el('div', {class: 'op-body'},
-               op.description ? el('p', null, op.description) : null,
+               op.description ? el('p', null, rich(op.description)) : null,
                params.length ? el('div', null, el('h4', null, 'Parameters'),
                    el('table', {class: 'data schema-table'},
                       el('thead', null, el('tr', null, ['Name', 'In', 'Type', 'Description'].map(function (t) {
@@ -167,7 +174,7 @@
                       el('tbody', null, params.map(function (p) {
                           return el('tr', null, el('td', null, p.name, p.required ? el('span', {class: 'req'}, ' *') : null), el('td', null, p.in),
                                     el('td', null, typeLabel(p.schema)),
-                                    el('td', null, p.description || '', p.schema && constraints(p.schema) ? el('div', {class: 'small muted'}, constraints(p.schema)) : null));
+                                    el('td', null, rich(p.description), p.schema && constraints(p.schema) ? el('div', {class: 'small muted'}, constraints(p.schema)) : null));
                       })))) : null,
                body ? el('div', null, el('h4', null, 'Request body' + (body.required ? ' (required)' : '')), contentView(body.content)) : null,
                el('h4', null, 'Responses'),
@@ -175,7 +182,7 @@
                    var r = resolve(op.responses[code]);
                    var hdrs = Object.keys(r.headers || {});
                    return el('details', {class: 'response', open: /^2/.test(code) ? true : null},
-                       el('summary', null, el('span', {class: 'status-code s' + code.charAt(0)}, code), ' ', r.description || ''),
+                       el('summary', null, el('span', {class: 'status-code s' + code.charAt(0)}, code), ' ', rich(r.description)),
                        hdrs.length ? el('p', {class: 'small'}, 'Headers: ', hdrs.map(function (h, i) {
                            var hd = resolve(r.headers[h]);
                            return el('span', {title: hd.description || ''}, (i ? ', ' : ''), el('code', null, h));
@@ -214,10 +221,10 @@
             main.appendChild(el('p', null, el('strong', null, info.summary)));
         }
         if (info.description) {
-            main.appendChild(el('p', null, info.description));
+            main.appendChild(el('p', null, rich(info.description)));
         }
         Object.keys(schemes).forEach(function (k) {
-            main.appendChild(el('p', {class: 'small'}, 'Authentication: ', el('code', null, k), ' — ', schemes[k].description || (schemes[k].scheme || '')));
+            main.appendChild(el('p', {class: 'small'}, 'Authentication: ', el('code', null, k), ' — ', rich(schemes[k].description || schemes[k].scheme || '')));
         });
         tags.forEach(function (tag) {
             var ops = byTag[tag];
@@ -233,7 +240,7 @@
                                    return el('li', null, el('a', {href: '#op-' + (o[2].operationId || '')}, el('code', null, o[1].toUpperCase()), ' ', o[0]));
                                }))));
             main.appendChild(el('section', {class: 'tag-section', id: anchor, 'data-tag': tag},
-                                el('h2', null, tag), tdef.description ? el('p', {class: 'muted'}, tdef.description) : null,
+                                el('h2', null, tag), tdef.description ? el('p', {class: 'muted'}, rich(tdef.description)) : null,
                                 ops.map(function (o) {
                                     return opView(o[0], o[1], o[2], o[3]);
                                 })));

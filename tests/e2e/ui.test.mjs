@@ -226,6 +226,44 @@ test('generation UI: API errors are shown from the error shape (401 with a hint,
     await page.close();
 });
 
+test('generation UI: batch mode renders FAQ, outline tree and reading questions per type', async () => {
+    const {page, problems} = await watchedPage();
+    await page.goto(base + '/');
+    await saveKey(page, key);
+    await page.waitForSelector('input[name="batch-type"][value="faq_collection"]', {state: 'attached'});
+    await page.check('#batch-mode');
+    const types = ['faq_collection', 'master_content_outline', 'reading_guide_questions'];
+    for (const t of types) {
+        await page.check(`input[name="batch-type"][value="${t}"]`);
+    }
+    await page.fill('#topic', 'Fractions');
+    const offline = await page.$('#provider option[value="offline"]:not([disabled])');
+    if (offline) {
+        await page.selectOption('#provider', 'offline');
+    }
+    await page.click('#generate-btn');
+    await page.waitForSelector('#batch-tabs .tab, #gen-error .error-box', {timeout: GEN_TIMEOUT});
+    assert.equal(await page.locator('#gen-error .error-box').count(), 0);
+    assert.equal(await page.locator('#batch-tabs .tab').count(), types.length);
+    assert.match(await page.locator('.batch-summary').innerText(), /of 3 succeeded/);
+    const expect = {faq_collection: '.faq details.faq-item', master_content_outline: '.outline ul.tree li details', reading_guide_questions: 'ol.questions li'};
+    for (const t of types) {
+        await page.click(`#batch-tabs .tab[data-type="${t}"]`);
+        const failed = await page.locator(`#batch-tabs .tab[data-type="${t}"].failed`).count();
+        assert.equal(failed, 0, `batch type ${t} failed: ` + (await page.locator('#result').innerText()));
+        await page.waitForSelector(`.result-view[data-content-type="${t}"] ${expect[t]}`);
+        if (t === 'faq_collection') {
+            const item = page.locator('.faq details.faq-item').first();
+            await item.locator('summary').click();
+            assert.equal(await item.evaluate((d) => d.open), true);
+            assert.match(await item.locator('summary').innerText(), /\?/);
+            await shot(page, 'ui-batch-faq');
+        }
+    }
+    assert.deepEqual(problems, []);
+    await page.close();
+});
+
 test('dashboard: loads with no console errors or failed requests, shows live figures, refreshes', async () => {
     const {page, problems} = await watchedPage();
     await page.clock.install();
