@@ -44,8 +44,11 @@ int main(int argc, char **argv)
     struct lf_router_registry *reg = lf_router_registry_new(NULL, NULL, NULL);
     struct lf_route_candidate c[5];
     for (int i = 0; i < 5; i++) {
-        c[i] = (struct lf_route_candidate){.name = names[i], .enabled = 1, .priority = i + 1,
-                                           .weight = (uint32_t)(5 - i), .price_in_per_mtok = pin[i],
+        c[i] = (struct lf_route_candidate){.name = names[i],
+                                           .enabled = 1,
+                                           .priority = i + 1,
+                                           .weight = (uint32_t)(5 - i),
+                                           .price_in_per_mtok = pin[i],
                                            .price_out_per_mtok = pout[i]};
         c[i].rt = lf_router_registry_acquire(reg, names[i], NULL);
         lf_budget_set_limits(c[i].rt->budget, 100.0, 1000.0);
@@ -53,13 +56,17 @@ int main(int argc, char **argv)
     }
     struct lf_budget *key_budget = lf_budget_new("key", 10.0, 100.0);
     uint64_t now = wall_ms();
-    enum lf_route_strategy strategies[4] = {LF_ROUTE_COST, LF_ROUTE_PRIORITY, LF_ROUTE_LATENCY, LF_ROUTE_WEIGHTED};
+    enum lf_route_strategy strategies[4] = {LF_ROUTE_COST, LF_ROUTE_PRIORITY, LF_ROUTE_LATENCY,
+                                            LF_ROUTE_WEIGHTED};
     int worst_over = 0;
     for (int s = 0; s < 4; s++) {
         for (int with_key = 0; with_key < 2; with_key++) {
-            struct lf_route_request q = {.strategy = strategies[s], .prompt_tokens = 1200,
-                                         .completion_tokens = 2500, .max_cost_usd = 1.0,
-                                         .key_budget = with_key ? key_budget : NULL, .now_ms = now};
+            struct lf_route_request q = {.strategy = strategies[s],
+                                         .prompt_tokens = 1200,
+                                         .completion_tokens = 2500,
+                                         .max_cost_usd = 1.0,
+                                         .key_budget = with_key ? key_budget : NULL,
+                                         .now_ms = now};
             struct lf_route_result r;
             uint64_t sink = 0;
             for (long i = 0; i < iters / 10; i++) /* warm-up */
@@ -82,10 +89,11 @@ int main(int argc, char **argv)
                 }
             if (ns[REPS / 2] > 1000)
                 worst_over = 1;
-            printf("{\"bench\":\"route\",\"strategy\":\"%s\",\"providers\":5,\"key_budget\":%s,\"iterations\":%ld,"
+            printf("{\"bench\":\"route\",\"strategy\":\"%s\",\"providers\":5,\"key_budget\":%s,"
+                   "\"iterations\":%ld,"
                    "\"ns_min\":%.1f,\"ns_median\":%.1f,\"ns_max\":%.1f,\"sink\":%llu}\n",
-                   lf_router_strategy_name(strategies[s]), with_key ? "true" : "false", per * REPS, ns[0],
-                   ns[REPS / 2], ns[REPS - 1], (unsigned long long)(sink % 10));
+                   lf_router_strategy_name(strategies[s]), with_key ? "true" : "false", per * REPS,
+                   ns[0], ns[REPS / 2], ns[REPS - 1], (unsigned long long)(sink % 10));
         }
     }
     lf_budget_free(key_budget);

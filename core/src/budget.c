@@ -44,7 +44,8 @@ static double to_usd(int64_t nusd)
     return (double)nusd / NUSD_PER_USD;
 }
 
-void lf_budget_period_bounds(enum lf_budget_period p, uint64_t now_ms, uint64_t *start_ms, uint64_t *next_ms)
+void lf_budget_period_bounds(enum lf_budget_period p, uint64_t now_ms, uint64_t *start_ms,
+                             uint64_t *next_ms)
 {
     if (p == LF_BUDGET_DAY) {
         *start_ms = now_ms / DAY_MS * DAY_MS;
@@ -107,7 +108,8 @@ void lf_budget_set_limits(struct lf_budget *b, double day_limit_usd, double mont
     pthread_mutex_unlock(&b->mu);
 }
 
-void lf_budget_restore(struct lf_budget *b, double day_spent_usd, double month_spent_usd, uint64_t now_ms)
+void lf_budget_restore(struct lf_budget *b, double day_spent_usd, double month_spent_usd,
+                       uint64_t now_ms)
 {
     int64_t d = to_nusd(day_spent_usd), m = to_nusd(month_spent_usd);
     pthread_mutex_lock(&b->mu);
@@ -129,7 +131,8 @@ static int fits(const struct lf_budget *b, int64_t amount)
     return 1;
 }
 
-int lf_budget_reserve(struct lf_budget *b, double amount_usd, uint64_t now_ms, struct lf_budget_reservation *res)
+int lf_budget_reserve(struct lf_budget *b, double amount_usd, uint64_t now_ms,
+                      struct lf_budget_reservation *res)
 {
     int64_t amount = to_nusd(amount_usd);
     int ret = LF_OK;
@@ -224,7 +227,8 @@ int lf_budget_can_afford(struct lf_budget *b, double amount_usd, uint64_t now_ms
     return fits(b, amount);
 }
 
-void lf_budget_query(struct lf_budget *b, uint64_t now_ms, struct lf_budget_status out[LF_BUDGET_N_PERIODS])
+void lf_budget_query(struct lf_budget *b, uint64_t now_ms,
+                     struct lf_budget_status out[LF_BUDGET_N_PERIODS])
 {
     static const char *names[LF_BUDGET_N_PERIODS] = {"day", "month"};
     pthread_mutex_lock(&b->mu);
@@ -342,7 +346,8 @@ struct lf_budget *lf_budget_table_get(struct lf_budget_table *t, const char *key
     return b;
 }
 
-void lf_budget_table_set_limits(struct lf_budget_table *t, const char *key, double day_usd, double month_usd)
+void lf_budget_table_set_limits(struct lf_budget_table *t, const char *key, double day_usd,
+                                double month_usd)
 {
     lf_budget_set_limits(lf_budget_table_get(t, key), day_usd, month_usd);
 }

@@ -36,8 +36,8 @@ struct lf_budget_reservation {
 
 /** Snapshot of one period. */
 struct lf_budget_status {
-    const char *period;      /**< "day" or "month" (static) */
-    double limit_usd;        /**< < 0 = unlimited */
+    const char *period; /**< "day" or "month" (static) */
+    double limit_usd;   /**< < 0 = unlimited */
     double spent_usd;
     double reserved_usd;
     uint64_t period_start_ms; /**< UTC midnight / first of the month, ms since the epoch */
@@ -56,14 +56,16 @@ void lf_budget_set_limits(struct lf_budget *b, double day_limit_usd, double mont
  * Seed the spending of the current periods (e.g. summed from PostgreSQL at start). now_ms decides which
  * periods these are.
  */
-void lf_budget_restore(struct lf_budget *b, double day_spent_usd, double month_spent_usd, uint64_t now_ms);
+void lf_budget_restore(struct lf_budget *b, double day_spent_usd, double month_spent_usd,
+                       uint64_t now_ms);
 
 /**
  * Reserve amount_usd (>= 0) in both periods, atomically with respect to every other call on this
  * budget. Returns LF_OK and fills *res; LF_BUDGET_REFUSED when a period would exceed its limit
  * (spent + reserved + amount > limit; *res is left empty); LF_EINVAL for a negative or NaN amount.
  */
-int lf_budget_reserve(struct lf_budget *b, double amount_usd, uint64_t now_ms, struct lf_budget_reservation *res);
+int lf_budget_reserve(struct lf_budget *b, double amount_usd, uint64_t now_ms,
+                      struct lf_budget_reservation *res);
 
 /** Returned by lf_budget_reserve() when the limit would be exceeded (not an lf_err value). */
 #define LF_BUDGET_REFUSED 100
@@ -85,10 +87,12 @@ void lf_budget_charge(struct lf_budget *b, double actual_usd, uint64_t now_ms);
 int lf_budget_can_afford(struct lf_budget *b, double amount_usd, uint64_t now_ms);
 
 /** Snapshot: out[LF_BUDGET_DAY] and out[LF_BUDGET_MONTH]. */
-void lf_budget_query(struct lf_budget *b, uint64_t now_ms, struct lf_budget_status out[LF_BUDGET_N_PERIODS]);
+void lf_budget_query(struct lf_budget *b, uint64_t now_ms,
+                     struct lf_budget_status out[LF_BUDGET_N_PERIODS]);
 
 /** Start of the UTC day / month containing now_ms, and of the next one (ms since the epoch). */
-void lf_budget_period_bounds(enum lf_budget_period p, uint64_t now_ms, uint64_t *start_ms, uint64_t *next_ms);
+void lf_budget_period_bounds(enum lf_budget_period p, uint64_t now_ms, uint64_t *start_ms,
+                             uint64_t *next_ms);
 
 /* ---- per-API-key budgets ---- */
 
@@ -104,6 +108,7 @@ void lf_budget_table_free(struct lf_budget_table *t);
  */
 struct lf_budget *lf_budget_table_get(struct lf_budget_table *t, const char *key);
 /** Set the limits of one key (creating it). */
-void lf_budget_table_set_limits(struct lf_budget_table *t, const char *key, double day_usd, double month_usd);
+void lf_budget_table_set_limits(struct lf_budget_table *t, const char *key, double day_usd,
+                                double month_usd);
 
 #endif

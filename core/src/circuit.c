@@ -43,10 +43,10 @@ struct lf_circuit {
     _Atomic uint64_t retry_at_ms;
     _Atomic uint64_t probe_deadline_ms; /* half-open: when an unanswered probe may be replaced */
     /* under mu */
-    uint64_t probe_id;      /* id of the probe in flight (0 = none) */
+    uint64_t probe_id; /* id of the probe in flight (0 = none) */
     uint64_t next_probe_id;
     uint32_t consecutive;
-    uint32_t reopen_count;  /* failed probes since the breaker last closed */
+    uint32_t reopen_count; /* failed probes since the breaker last closed */
     uint64_t opened_at_ms;
     uint32_t last_failure;
     uint64_t last_failure_at_ms;
@@ -202,16 +202,20 @@ enum lf_circuit_verdict lf_circuit_peek(const struct lf_circuit *c, uint64_t now
     if (st == LF_CIRCUIT_CLOSED)
         return LF_CIRCUIT_ALLOW;
     if (st == LF_CIRCUIT_OPEN)
-        return now_ms >= atomic_load_explicit(&c->retry_at_ms, memory_order_relaxed) ? LF_CIRCUIT_PROBE
-                                                                                      : LF_CIRCUIT_DENY;
+        return now_ms >= atomic_load_explicit(&c->retry_at_ms, memory_order_relaxed)
+                   ? LF_CIRCUIT_PROBE
+                   : LF_CIRCUIT_DENY;
     /* half-open: the probe is in flight unless it is overdue */
-    return now_ms >= atomic_load_explicit(&c->probe_deadline_ms, memory_order_relaxed) ? LF_CIRCUIT_PROBE
-                                                                                        : LF_CIRCUIT_DENY;
+    return now_ms >= atomic_load_explicit(&c->probe_deadline_ms, memory_order_relaxed)
+               ? LF_CIRCUIT_PROBE
+               : LF_CIRCUIT_DENY;
 }
 
-static void set_state(struct lf_circuit *c, struct transition *t, enum lf_circuit_state to, const char *reason)
+static void set_state(struct lf_circuit *c, struct transition *t, enum lf_circuit_state to,
+                      const char *reason)
 {
-    enum lf_circuit_state from = (enum lf_circuit_state)atomic_load_explicit(&c->state, memory_order_relaxed);
+    enum lf_circuit_state from =
+        (enum lf_circuit_state)atomic_load_explicit(&c->state, memory_order_relaxed);
     atomic_store_explicit(&c->state, (uint32_t)to, memory_order_release);
     if (from == to)
         return;
@@ -222,8 +226,8 @@ static void set_state(struct lf_circuit *c, struct transition *t, enum lf_circui
     t->retry_at_ms = atomic_load_explicit(&c->retry_at_ms, memory_order_relaxed);
 }
 
-static void notify(struct lf_circuit *c, const struct transition *t, lf_circuit_transition_fn cb, void *ud,
-                   uint64_t now_ms)
+static void notify(struct lf_circuit *c, const struct transition *t, lf_circuit_transition_fn cb,
+                   void *ud, uint64_t now_ms)
 {
     if (t->happened && cb != NULL)
         cb(ud, c->name, t->from, t->to, t->reason, now_ms, t->retry_at_ms);
@@ -249,17 +253,20 @@ int lf_circuit_acquire(struct lf_circuit *c, uint64_t now_ms, struct lf_circuit_
         if (now_ms < atomic_load_explicit(&c->retry_at_ms, memory_order_relaxed))
             break;
         c->probe_id = c->next_probe_id++;
-        atomic_store_explicit(&c->probe_deadline_ms, now_ms + c->cfg.probe_timeout_ms, memory_order_relaxed);
+        atomic_store_explicit(&c->probe_deadline_ms, now_ms + c->cfg.probe_timeout_ms,
+                              memory_order_relaxed);
         set_state(c, &t, LF_CIRCUIT_HALF_OPEN, "cooldown_elapsed");
         permit->probe_id = c->probe_id;
         ok = 1;
         break;
     case LF_CIRCUIT_HALF_OPEN:
-        if (c->probe_id != 0 && now_ms < atomic_load_explicit(&c->probe_deadline_ms, memory_order_relaxed))
+        if (c->probe_id != 0 &&
+            now_ms < atomic_load_explicit(&c->probe_deadline_ms, memory_order_relaxed))
             break;
         /* no probe in flight (cancelled) or the previous one never answered: claim a new one */
         c->probe_id = c->next_probe_id++;
-        atomic_store_explicit(&c->probe_deadline_ms, now_ms + c->cfg.probe_timeout_ms, memory_order_relaxed);
+        atomic_store_explicit(&c->probe_deadline_ms, now_ms + c->cfg.probe_timeout_ms,
+                              memory_order_relaxed);
         permit->probe_id = c->probe_id;
         ok = 1;
         break;
@@ -301,8 +308,9 @@ static uint64_t probe_backoff_ms(const struct lf_circuit *c)
     return min_u64(d, c->cfg.max_cooldown_ms);
 }
 
-void lf_circuit_record(struct lf_circuit *c, const struct lf_circuit_permit *permit, uint32_t failure,
-                       uint32_t retry_after_ms, const char *message, uint64_t now_ms)
+void lf_circuit_record(struct lf_circuit *c, const struct lf_circuit_permit *permit,
+                       uint32_t failure, uint32_t retry_after_ms, const char *message,
+                       uint64_t now_ms)
 {
     struct transition t = {0};
     lf_circuit_transition_fn cb;
@@ -310,7 +318,8 @@ void lf_circuit_record(struct lf_circuit *c, const struct lf_circuit_permit *per
     int failed = failure != LF_FAILURE_NONE;
 
     pthread_mutex_lock(&c->mu);
-    enum lf_circuit_state st = (enum lf_circuit_state)atomic_load_explicit(&c->state, memory_order_relaxed);
+    enum lf_circuit_state st =
+        (enum lf_circuit_state)atomic_load_explicit(&c->state, memory_order_relaxed);
     int is_probe = permit != NULL && permit->probe_id != 0 && permit->probe_id == c->probe_id &&
                    st == LF_CIRCUIT_HALF_OPEN;
 
@@ -334,11 +343,13 @@ void lf_circuit_record(struct lf_circuit *c, const struct lf_circuit_permit *per
     c->last_failure = failure;
     c->last_failure_at_ms = now_ms;
     if (message != NULL && message[0] != '\0')
-        snprintf(c->last_error, sizeof(c->last_error), "%s: %s", lf_circuit_failure_name(failure), message);
+        snprintf(c->last_error, sizeof(c->last_error), "%s: %s", lf_circuit_failure_name(failure),
+                 message);
     else
         snprintf(c->last_error, sizeof(c->last_error), "%s", lf_circuit_failure_name(failure));
 
-    int retry_after = failure == LF_FAILURE_RATE_LIMITED && retry_after_ms > 0 && c->cfg.retry_after_opens > 0;
+    int retry_after =
+        failure == LF_FAILURE_RATE_LIMITED && retry_after_ms > 0 && c->cfg.retry_after_opens > 0;
     int auth = failure == LF_FAILURE_AUTH_ERROR && c->cfg.auth_opens > 0;
 
     if (st == LF_CIRCUIT_OPEN) {
@@ -394,7 +405,8 @@ void lf_circuit_cancel(struct lf_circuit *c, const struct lf_circuit_permit *per
     if (c->probe_id == permit->probe_id &&
         atomic_load_explicit(&c->state, memory_order_relaxed) == LF_CIRCUIT_HALF_OPEN) {
         c->probe_id = 0;
-        atomic_store_explicit(&c->probe_deadline_ms, 0, memory_order_relaxed); /* free the slot now */
+        atomic_store_explicit(&c->probe_deadline_ms, 0,
+                              memory_order_relaxed); /* free the slot now */
     }
     pthread_mutex_unlock(&c->mu);
 }
@@ -427,10 +439,12 @@ void lf_circuit_get_info(struct lf_circuit *c, uint64_t now_ms, struct lf_circui
     out->state_name = lf_circuit_state_name(out->state);
     out->consecutive_failures = c->consecutive;
     window_sum(&c->minute, now_ms, &out->requests_1m, &out->failures_1m);
-    out->error_rate_1m = out->requests_1m ? (double)out->failures_1m / (double)out->requests_1m : 0.0;
+    out->error_rate_1m =
+        out->requests_1m ? (double)out->failures_1m / (double)out->requests_1m : 0.0;
     out->opened_at_ms = c->opened_at_ms;
-    out->retry_at_ms = out->state == LF_CIRCUIT_OPEN ? atomic_load_explicit(&c->retry_at_ms, memory_order_relaxed)
-                                                      : 0;
+    out->retry_at_ms = out->state == LF_CIRCUIT_OPEN
+                           ? atomic_load_explicit(&c->retry_at_ms, memory_order_relaxed)
+                           : 0;
     out->last_failure = c->last_failure;
     out->last_failure_at_ms = c->last_failure_at_ms;
     memcpy(out->last_error, c->last_error, sizeof(out->last_error));

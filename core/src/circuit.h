@@ -25,23 +25,26 @@ enum lf_circuit_state {
 
 /** What lf_circuit_peek() says about sending a request now (nothing is claimed). */
 enum lf_circuit_verdict {
-    LF_CIRCUIT_ALLOW = 0,     /**< closed: send */
-    LF_CIRCUIT_PROBE = 1,     /**< open past retry_at (or a stale probe): one probe may be claimed */
-    LF_CIRCUIT_DENY = 2,      /**< open and cooling down, or half-open with its probe in flight */
+    LF_CIRCUIT_ALLOW = 0, /**< closed: send */
+    LF_CIRCUIT_PROBE = 1, /**< open past retry_at (or a stale probe): one probe may be claimed */
+    LF_CIRCUIT_DENY = 2,  /**< open and cooling down, or half-open with its probe in flight */
 };
 
 /** Tuning; zero fields take the defaults listed (lf_circuit_config_defaults()). */
 struct lf_circuit_config {
-    uint32_t failure_threshold;  /**< K consecutive counted failures open it (default 5) */
-    double error_ratio;          /**< failures/total over the window opening it (default 0.5; >1 = off) */
-    uint32_t window_ms;          /**< rolling window of the ratio rule (default 60000) */
-    uint32_t min_requests;       /**< the ratio rule needs at least this many requests (default 10) */
-    uint32_t cooldown_ms;        /**< open time before the half-open probe (default 30000) */
-    uint32_t max_cooldown_ms;    /**< cap for Retry-After and probe-failure doubling, not auth (default 600000) */
-    uint32_t auth_cooldown_ms;   /**< open time after an auth error (default 300000) */
-    uint32_t probe_timeout_ms;   /**< a probe that never reports frees its slot after this (default 60000) */
-    int32_t auth_opens;          /**< 1: an auth error opens at once; -1: counts like others (default 1) */
-    int32_t retry_after_opens;   /**< 1: a 429 with Retry-After opens until then; -1: off (default 1) */
+    uint32_t failure_threshold; /**< K consecutive counted failures open it (default 5) */
+    double error_ratio;    /**< failures/total over the window opening it (default 0.5; >1 = off) */
+    uint32_t window_ms;    /**< rolling window of the ratio rule (default 60000) */
+    uint32_t min_requests; /**< the ratio rule needs at least this many requests (default 10) */
+    uint32_t cooldown_ms;  /**< open time before the half-open probe (default 30000) */
+    /** cap for Retry-After and probe-failure doubling, not auth (default 600000) */
+    uint32_t max_cooldown_ms;
+    uint32_t auth_cooldown_ms; /**< open time after an auth error (default 300000) */
+    /** a probe that never reports frees its slot after this (default 60000) */
+    uint32_t probe_timeout_ms;
+    int32_t auth_opens;   /**< 1: an auth error opens at once; -1: counts like others (default 1) */
+    /** 1: a 429 with Retry-After opens until then; -1: off (default 1) */
+    int32_t retry_after_opens;
 };
 
 /** The ticket lf_circuit_acquire() hands out; pass it back to record() or cancel(). */
@@ -52,22 +55,22 @@ struct lf_circuit_permit {
 /** A snapshot for display (GET /api/v1/providers, /api/v1/health/detailed, metrics). */
 struct lf_circuit_info {
     enum lf_circuit_state state;
-    const char *state_name;        /**< "closed", "open", "half_open" (static) */
+    const char *state_name; /**< "closed", "open", "half_open" (static) */
     uint32_t consecutive_failures;
-    uint64_t requests_1m;          /**< attempts recorded over the last minute */
+    uint64_t requests_1m; /**< attempts recorded over the last minute */
     uint64_t failures_1m;
-    double error_rate_1m;          /**< failures_1m / requests_1m, 0 when there were none */
-    uint64_t opened_at_ms;         /**< when it last opened (0 = never) */
-    uint64_t retry_at_ms;          /**< when open: earliest probe time; else 0 */
-    uint32_t last_failure;         /**< enum lf_failure of the last failure (0 = none yet) */
+    double error_rate_1m;  /**< failures_1m / requests_1m, 0 when there were none */
+    uint64_t opened_at_ms; /**< when it last opened (0 = never) */
+    uint64_t retry_at_ms;  /**< when open: earliest probe time; else 0 */
+    uint32_t last_failure; /**< enum lf_failure of the last failure (0 = none yet) */
     uint64_t last_failure_at_ms;
-    char last_error[160];          /**< "<class>: <message>" of the last failure, "" when none */
+    char last_error[160]; /**< "<class>: <message>" of the last failure, "" when none */
 };
 
 /** Called after every state change, outside the breaker's lock. reason is a static string. */
 typedef void (*lf_circuit_transition_fn)(void *ud, const char *name, enum lf_circuit_state from,
-                                         enum lf_circuit_state to, const char *reason, uint64_t now_ms,
-                                         uint64_t retry_at_ms);
+                                         enum lf_circuit_state to, const char *reason,
+                                         uint64_t now_ms, uint64_t retry_at_ms);
 
 struct lf_circuit;
 
@@ -105,8 +108,9 @@ int lf_circuit_acquire(struct lf_circuit *c, uint64_t now_ms, struct lf_circuit_
  * is open or half-open only feed the statistics (and may extend retry_at on Retry-After); only the
  * probe's own result closes or re-opens a half-open breaker.
  */
-void lf_circuit_record(struct lf_circuit *c, const struct lf_circuit_permit *permit, uint32_t failure,
-                       uint32_t retry_after_ms, const char *message, uint64_t now_ms);
+void lf_circuit_record(struct lf_circuit *c, const struct lf_circuit_permit *permit,
+                       uint32_t failure, uint32_t retry_after_ms, const char *message,
+                       uint64_t now_ms);
 
 /** Give a permit back without an outcome (the attempt was never sent); frees the probe slot. */
 void lf_circuit_cancel(struct lf_circuit *c, const struct lf_circuit_permit *permit);

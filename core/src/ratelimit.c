@@ -163,7 +163,8 @@ int lf_ratelimit_check(struct lf_ratelimit *rl, const char *key, uint64_t now_ms
 
     if (t == 0)
         t = 1;
-    period = t * limit; /* the burst window: exactly `limit` intervals, never limit + 1 after rounding */
+    period =
+        t * limit; /* the burst window: exactly `limit` intervals, never limit + 1 after rounding */
     memset(res, 0, sizeof(*res));
     res->limit = limit;
 
@@ -217,7 +218,8 @@ int lf_ratelimit_check(struct lf_ratelimit *rl, const char *key, uint64_t now_ms
     return allowed;
 }
 
-int lf_ratelimit_blocked(struct lf_ratelimit *rl, const char *key, uint64_t now_ms, struct lf_ratelimit_result *res)
+int lf_ratelimit_blocked(struct lf_ratelimit *rl, const char *key, uint64_t now_ms,
+                         struct lf_ratelimit_result *res)
 {
     lf_ratelimit_check(rl, key, now_ms, 0, res);
     return res->remaining == 0;

@@ -25,10 +25,11 @@ struct lf_ratelimit;
 
 /** The answer of lf_ratelimit_check(): everything the X-RateLimit-* headers and a 429 need. */
 struct lf_ratelimit_result {
-    int allowed;                  /**< 1 when the n units were granted (and consumed) */
-    uint32_t limit;               /**< X-RateLimit-Limit */
-    uint32_t remaining;           /**< X-RateLimit-Remaining (after this call) */
-    uint64_t reset_epoch_seconds; /**< X-RateLimit-Reset: when the full allowance is back (epoch s, ceil) */
+    int allowed;        /**< 1 when the n units were granted (and consumed) */
+    uint32_t limit;     /**< X-RateLimit-Limit */
+    uint32_t remaining; /**< X-RateLimit-Remaining (after this call) */
+    /** X-RateLimit-Reset: when the full allowance is back (epoch s, ceil) */
+    uint64_t reset_epoch_seconds;
     uint32_t retry_after_seconds; /**< Retry-After when refused (ceil, >= 1), 0 when allowed */
     uint64_t retry_after_ms;      /**< the same in ms */
 };
@@ -56,7 +57,8 @@ int lf_ratelimit_check(struct lf_ratelimit *rl, const char *key, uint64_t now_ms
  * Brute-force guard helper: 1 when `key` has no unit left (check with n = 0 before verifying a
  * credential; on a failed verification call lf_ratelimit_check(rl, key, now, 1, &r)). Fills *res.
  */
-int lf_ratelimit_blocked(struct lf_ratelimit *rl, const char *key, uint64_t now_ms, struct lf_ratelimit_result *res);
+int lf_ratelimit_blocked(struct lf_ratelimit *rl, const char *key, uint64_t now_ms,
+                         struct lf_ratelimit_result *res);
 
 /** Number of keys currently held (for tests and metrics). */
 uint32_t lf_ratelimit_size(struct lf_ratelimit *rl);

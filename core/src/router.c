@@ -57,8 +57,8 @@ static uint64_t double_to_bits(double d)
     return b;
 }
 
-void lf_provider_rt_record(struct lf_provider_rt *rt, uint32_t failure, double latency_ms, uint64_t prompt_tokens,
-                           uint64_t completion_tokens, double cost_usd)
+void lf_provider_rt_record(struct lf_provider_rt *rt, uint32_t failure, double latency_ms,
+                           uint64_t prompt_tokens, uint64_t completion_tokens, double cost_usd)
 {
     struct lf_provider_stats *s = &rt->stats;
     atomic_fetch_add_explicit(&s->requests, 1, memory_order_relaxed);
@@ -67,18 +67,20 @@ void lf_provider_rt_record(struct lf_provider_rt *rt, uint32_t failure, double l
     atomic_fetch_add_explicit(&s->prompt_tokens, prompt_tokens, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->completion_tokens, completion_tokens, memory_order_relaxed);
     if (cost_usd > 0 && !isnan(cost_usd) && cost_usd < 1e9)
-        atomic_fetch_add_explicit(&s->cost_nusd, (uint64_t)llround(cost_usd * 1e9), memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->cost_nusd, (uint64_t)llround(cost_usd * 1e9),
+                                  memory_order_relaxed);
     if (failure != LF_FAILURE_NONE || !(latency_ms >= 0) || isinf(latency_ms))
         return;
     uint64_t old = atomic_load_explicit(&s->latency_ewma_bits, memory_order_relaxed), nv;
     do {
         double next = old == 0 ? latency_ms
-                               : LF_ROUTER_EWMA_ALPHA * latency_ms + (1 - LF_ROUTER_EWMA_ALPHA) * bits_to_double(old);
+                               : LF_ROUTER_EWMA_ALPHA * latency_ms +
+                                     (1 - LF_ROUTER_EWMA_ALPHA) * bits_to_double(old);
         nv = double_to_bits(next);
         if (nv == 0)
             nv = double_to_bits(1e-9); /* keep 0 meaning "no sample" */
-    } while (!atomic_compare_exchange_weak_explicit(&s->latency_ewma_bits, &old, nv, memory_order_relaxed,
-                                                    memory_order_relaxed));
+    } while (!atomic_compare_exchange_weak_explicit(&s->latency_ewma_bits, &old, nv,
+                                                    memory_order_relaxed, memory_order_relaxed));
     atomic_fetch_add_explicit(&s->latency_samples, 1, memory_order_relaxed);
 }
 
@@ -116,8 +118,9 @@ static json_t *iso_or_null(uint64_t ms)
 static json_t *budget_json(const struct lf_budget_status *st)
 {
     return json_pack("{s:s, s:o, s:f, s:f, s:o}", "period", st->period, "limit_usd",
-                     st->limit_usd < 0 ? json_null() : json_real(st->limit_usd), "spent_usd", st->spent_usd,
-                     "reserved_usd", st->reserved_usd, "resets_at", iso_or_null(st->reset_ms));
+                     st->limit_usd < 0 ? json_null() : json_real(st->limit_usd), "spent_usd",
+                     st->spent_usd, "reserved_usd", st->reserved_usd, "resets_at",
+                     iso_or_null(st->reset_ms));
 }
 
 json_t *lf_provider_rt_json(struct lf_provider_rt *rt, uint64_t now_ms)
@@ -137,22 +140,25 @@ json_t *lf_provider_rt_json(struct lf_provider_rt *rt, uint64_t now_ms)
         json_array_append_new(budgets, budget_json(&bs[i]));
         if (bs[i].limit_usd < 0)
             continue;
-        double ratio = bs[i].limit_usd > 0 ? (bs[i].spent_usd + bs[i].reserved_usd) / bs[i].limit_usd : INFINITY;
+        double ratio = bs[i].limit_usd > 0
+                           ? (bs[i].spent_usd + bs[i].reserved_usd) / bs[i].limit_usd
+                           : INFINITY;
         if (ratio > most_ratio) {
             most_ratio = ratio;
             most = i;
         }
     }
-    json_t *out = json_pack("{s:s, s:I, s:f, s:I, s:o, s:o, s:o, s:O, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:f, s:O}}",
-                     "state", ci.state_name, "consecutive_failures", (json_int_t)ci.consecutive_failures,
-                     "error_rate_1m", ci.error_rate_1m, "requests_1m", (json_int_t)ci.requests_1m, "opened_at",
-                     iso_or_null(ci.opened_at_ms), "retry_at", iso_or_null(ci.retry_at_ms), "last_error",
-                     ci.last_error[0] ? json_string(ci.last_error) : json_null(), "latency_ewma_ms", lat, "budget",
-                     most >= 0 ? budget_json(&bs[most]) : json_null(), "budgets", budgets, "stats", "requests",
-                     (json_int_t)ss.requests, "failures", (json_int_t)ss.failures, "tokens",
-                     (json_int_t)(ss.prompt_tokens + ss.completion_tokens), "tokens_prompt",
-                     (json_int_t)ss.prompt_tokens, "tokens_completion", (json_int_t)ss.completion_tokens,
-                     "cost_usd", ss.cost_usd, "latency_ewma_ms", lat);
+    json_t *out = json_pack(
+        "{s:s, s:I, s:f, s:I, s:o, s:o, s:o, s:O, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:f, s:O}}",
+        "state", ci.state_name, "consecutive_failures", (json_int_t)ci.consecutive_failures,
+        "error_rate_1m", ci.error_rate_1m, "requests_1m", (json_int_t)ci.requests_1m, "opened_at",
+        iso_or_null(ci.opened_at_ms), "retry_at", iso_or_null(ci.retry_at_ms), "last_error",
+        ci.last_error[0] ? json_string(ci.last_error) : json_null(), "latency_ewma_ms", lat,
+        "budget", most >= 0 ? budget_json(&bs[most]) : json_null(), "budgets", budgets, "stats",
+        "requests", (json_int_t)ss.requests, "failures", (json_int_t)ss.failures, "tokens",
+        (json_int_t)(ss.prompt_tokens + ss.completion_tokens), "tokens_prompt",
+        (json_int_t)ss.prompt_tokens, "tokens_completion", (json_int_t)ss.completion_tokens,
+        "cost_usd", ss.cost_usd, "latency_ewma_ms", lat);
     json_decref(lat); /* both uses took their own reference ("O") */
     return out;
 }
@@ -169,8 +175,8 @@ struct lf_router_registry {
     size_t n, cap;
 };
 
-struct lf_router_registry *lf_router_registry_new(const struct lf_circuit_config *ccfg, lf_circuit_transition_fn cb,
-                                                  void *cb_ud)
+struct lf_router_registry *lf_router_registry_new(const struct lf_circuit_config *ccfg,
+                                                  lf_circuit_transition_fn cb, void *cb_ud)
 {
     struct lf_router_registry *reg = lf_calloc(1, sizeof(*reg));
     pthread_mutex_init(&reg->mu, NULL);
@@ -208,7 +214,8 @@ struct lf_provider_rt *lf_router_registry_acquire(struct lf_router_registry *reg
     pthread_mutex_lock(&reg->mu);
     struct lf_provider_rt *rt = reg_lookup(reg, name);
     if (rt == NULL) {
-        rt = rt_new(name, ccfg != NULL ? ccfg : (reg->has_ccfg ? &reg->ccfg : NULL), reg->cb, reg->cb_ud);
+        rt = rt_new(name, ccfg != NULL ? ccfg : (reg->has_ccfg ? &reg->ccfg : NULL), reg->cb,
+                    reg->cb_ud);
         if (reg->n == reg->cap) {
             reg->cap = reg->cap ? reg->cap * 2 : 8;
             reg->items = lf_realloc(reg->items, reg->cap * sizeof(*reg->items));
@@ -232,7 +239,8 @@ struct lf_provider_rt *lf_router_registry_find(struct lf_router_registry *reg, c
     return rt;
 }
 
-void lf_router_registry_retain_only(struct lf_router_registry *reg, const char *const *names, size_t n)
+void lf_router_registry_retain_only(struct lf_router_registry *reg, const char *const *names,
+                                    size_t n)
 {
     pthread_mutex_lock(&reg->mu);
     size_t j = 0;
@@ -260,12 +268,14 @@ size_t lf_router_registry_count(struct lf_router_registry *reg)
 
 /* ---- routing decision ---- */
 
-double lf_router_estimate_cost(double price_in_per_mtok, double price_out_per_mtok, uint64_t prompt_tokens,
-                               uint64_t completion_tokens)
+double lf_router_estimate_cost(double price_in_per_mtok, double price_out_per_mtok,
+                               uint64_t prompt_tokens, uint64_t completion_tokens)
 {
     if (!(price_in_per_mtok >= 0) || !(price_out_per_mtok >= 0))
         return -1.0;
-    return ((double)prompt_tokens * price_in_per_mtok + (double)completion_tokens * price_out_per_mtok) / 1e6;
+    return ((double)prompt_tokens * price_in_per_mtok +
+            (double)completion_tokens * price_out_per_mtok) /
+           1e6;
 }
 
 static _Thread_local uint64_t tls_rng_state;
@@ -302,7 +312,8 @@ struct sort_item {
 };
 
 /* a < b in routing order: key, then priority, then name, then candidate index */
-static int item_less(const struct sort_item *a, const struct sort_item *b, const struct lf_route_result *out)
+static int item_less(const struct sort_item *a, const struct sort_item *b,
+                     const struct lf_route_result *out)
 {
     if (a->key != b->key)
         return a->key < b->key;
@@ -323,8 +334,8 @@ static void exclude(struct lf_route_result *out, uint32_t index, uint32_t reason
     e->probe = 0;
 }
 
-uint32_t lf_router_route(const struct lf_route_candidate *cands, size_t n, const struct lf_route_request *req,
-                         struct lf_route_result *out)
+uint32_t lf_router_route(const struct lf_route_candidate *cands, size_t n,
+                         const struct lf_route_request *req, struct lf_route_result *out)
 {
     struct sort_item items[LF_ROUTE_MAX];
     uint32_t n_budget = 0, n_other = 0;
@@ -343,8 +354,8 @@ uint32_t lf_router_route(const struct lf_route_candidate *cands, size_t n, const
                 exclude(out, idx, LF_ROUTE_TOO_MANY, -1);
             continue;
         }
-        double cost = lf_router_estimate_cost(c->price_in_per_mtok, c->price_out_per_mtok, req->prompt_tokens,
-                                              req->completion_tokens);
+        double cost = lf_router_estimate_cost(c->price_in_per_mtok, c->price_out_per_mtok,
+                                              req->prompt_tokens, req->completion_tokens);
         if (req->pinned != NULL && strcmp(req->pinned, c->name) != 0) {
             exclude(out, idx, LF_ROUTE_NOT_PINNED, cost);
             continue;
@@ -383,7 +394,8 @@ uint32_t lf_router_route(const struct lf_route_candidate *cands, size_t n, const
             n_budget++;
             continue;
         }
-        if (req->key_budget != NULL && !lf_budget_can_afford(req->key_budget, reserve, req->now_ms)) {
+        if (req->key_budget != NULL &&
+            !lf_budget_can_afford(req->key_budget, reserve, req->now_ms)) {
             exclude(out, idx, LF_ROUTE_KEY_BUDGET, cost);
             n_budget++;
             continue;
@@ -535,7 +547,8 @@ void lf_retry_policy_defaults(struct lf_retry_policy *p)
     p->jitter = 0.5;
 }
 
-uint32_t lf_router_backoff_ms(const struct lf_retry_policy *p, uint32_t retry, uint32_t retry_after_ms, uint64_t rnd)
+uint32_t lf_router_backoff_ms(const struct lf_retry_policy *p, uint32_t retry,
+                              uint32_t retry_after_ms, uint64_t rnd)
 {
     if (retry == 0)
         retry = 1;
@@ -581,9 +594,9 @@ void lf_failover_init(struct lf_failover *fo, const struct lf_route_result *rout
     fo->deadline_ms = deadline_ms;
 }
 
-enum lf_failover_step lf_failover_next(struct lf_failover *fo, uint32_t last_failure, uint32_t retry_after_ms,
-                                       int skipped, uint64_t now_ms, uint64_t rnd, uint32_t *pos,
-                                       uint32_t *delay_ms)
+enum lf_failover_step lf_failover_next(struct lf_failover *fo, uint32_t last_failure,
+                                       uint32_t retry_after_ms, int skipped, uint64_t now_ms,
+                                       uint64_t rnd, uint32_t *pos, uint32_t *delay_ms)
 {
     uint32_t delay = 0;
 
@@ -595,8 +608,10 @@ enum lf_failover_step lf_failover_next(struct lf_failover *fo, uint32_t last_fai
     } else {
         fo->attempts++;
         fo->tries_here++;
-        int same = lf_router_failure_retryable(last_failure) && fo->tries_here <= fo->policy.retries_per_provider &&
-                   !(last_failure == LF_FAILURE_RATE_LIMITED && retry_after_ms > fo->policy.max_delay_ms);
+        int same =
+            lf_router_failure_retryable(last_failure) &&
+            fo->tries_here <= fo->policy.retries_per_provider &&
+            !(last_failure == LF_FAILURE_RATE_LIMITED && retry_after_ms > fo->policy.max_delay_ms);
         if (same) {
             delay = lf_router_backoff_ms(&fo->policy, fo->tries_here, retry_after_ms, rnd);
         } else {

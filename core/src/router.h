@@ -38,12 +38,13 @@
 
 /** Counters of one provider (atomics; read with lf_provider_rt_stats()). */
 struct lf_provider_stats {
-    _Atomic uint64_t requests;          /**< attempts recorded */
+    _Atomic uint64_t requests; /**< attempts recorded */
     _Atomic uint64_t failures;
     _Atomic uint64_t prompt_tokens;
     _Atomic uint64_t completion_tokens;
-    _Atomic uint64_t cost_nusd;         /**< nano-USD */
-    _Atomic uint64_t latency_ewma_bits; /**< double, ms, of successful attempts (bits; 0 = none yet) */
+    _Atomic uint64_t cost_nusd; /**< nano-USD */
+    /** double, ms, of successful attempts (bits; 0 = none yet) */
+    _Atomic uint64_t latency_ewma_bits;
     _Atomic uint64_t latency_samples;
 };
 
@@ -77,8 +78,8 @@ void lf_provider_rt_release(struct lf_provider_rt *rt);
  * successes; tokens and cost_usd (< 0 or NaN = unknown, not added) are added for any outcome.
  * This does NOT touch the breaker or the budget (use lf_circuit_record / lf_budget_settle).
  */
-void lf_provider_rt_record(struct lf_provider_rt *rt, uint32_t failure, double latency_ms, uint64_t prompt_tokens,
-                           uint64_t completion_tokens, double cost_usd);
+void lf_provider_rt_record(struct lf_provider_rt *rt, uint32_t failure, double latency_ms,
+                           uint64_t prompt_tokens, uint64_t completion_tokens, double cost_usd);
 /** Latency EWMA in ms, < 0 when unknown. Lock-free. */
 double lf_provider_rt_latency_ms(const struct lf_provider_rt *rt);
 /** Snapshot of the counters. */
@@ -104,8 +105,8 @@ struct lf_router_registry;
  * Create an empty registry. Breakers created by it get ccfg (NULL = defaults) and the transition
  * callback cb (may be NULL; e.g. logs and metrics). Free with lf_router_registry_free().
  */
-struct lf_router_registry *lf_router_registry_new(const struct lf_circuit_config *ccfg, lf_circuit_transition_fn cb,
-                                                  void *cb_ud);
+struct lf_router_registry *lf_router_registry_new(const struct lf_circuit_config *ccfg,
+                                                  lf_circuit_transition_fn cb, void *cb_ud);
 /** Drops the registry's references (objects still referenced by generations live on). NULL-safe. */
 void lf_router_registry_free(struct lf_router_registry *reg);
 /**
@@ -117,7 +118,8 @@ struct lf_provider_rt *lf_router_registry_acquire(struct lf_router_registry *reg
 /** A new reference to `name`'s state, or NULL if the registry does not hold it. */
 struct lf_provider_rt *lf_router_registry_find(struct lf_router_registry *reg, const char *name);
 /** Drop the registry's reference to every provider whose name is not in names[0..n). */
-void lf_router_registry_retain_only(struct lf_router_registry *reg, const char *const *names, size_t n);
+void lf_router_registry_retain_only(struct lf_router_registry *reg, const char *const *names,
+                                    size_t n);
 /** Number of providers held. */
 size_t lf_router_registry_count(struct lf_router_registry *reg);
 
@@ -133,25 +135,27 @@ enum lf_route_strategy {
 /** Why a candidate was excluded. */
 enum lf_route_exclusion {
     LF_ROUTE_OK = 0,
-    LF_ROUTE_DISABLED = 1,       /**< enabled == 0 */
-    LF_ROUTE_CIRCUIT_OPEN = 2,   /**< breaker open and cooling down, or half-open with its probe in flight */
-    LF_ROUTE_OVER_BUDGET = 3,    /**< the provider's budget cannot take the estimated cost */
-    LF_ROUTE_KEY_BUDGET = 4,     /**< the API key's budget cannot take the estimated cost */
-    LF_ROUTE_OVER_MAX_COST = 5,  /**< estimated cost > the request's max_cost_usd */
-    LF_ROUTE_PRICE_UNKNOWN = 6,  /**< max_cost_usd given but the provider has no price for the model */
-    LF_ROUTE_NOT_PINNED = 7,     /**< the request pinned another provider */
-    LF_ROUTE_TOO_MANY = 8,       /**< beyond LF_ROUTE_MAX candidates */
+    LF_ROUTE_DISABLED = 1, /**< enabled == 0 */
+    LF_ROUTE_CIRCUIT_OPEN =
+        2, /**< breaker open and cooling down, or half-open with its probe in flight */
+    LF_ROUTE_OVER_BUDGET = 3,   /**< the provider's budget cannot take the estimated cost */
+    LF_ROUTE_KEY_BUDGET = 4,    /**< the API key's budget cannot take the estimated cost */
+    LF_ROUTE_OVER_MAX_COST = 5, /**< estimated cost > the request's max_cost_usd */
+    LF_ROUTE_PRICE_UNKNOWN =
+        6,                   /**< max_cost_usd given but the provider has no price for the model */
+    LF_ROUTE_NOT_PINNED = 7, /**< the request pinned another provider */
+    LF_ROUTE_TOO_MANY = 8,   /**< beyond LF_ROUTE_MAX candidates */
 };
 
 /** One provider as the pipeline sees it for this request (all borrowed for the call). */
 struct lf_route_candidate {
-    const char *name;           /**< instance name */
+    const char *name; /**< instance name */
     int enabled;
-    int32_t priority;           /**< lower = preferred (1 = primary) */
-    uint32_t weight;            /**< weighted strategy; 0 = only after all positive weights */
-    double price_in_per_mtok;   /**< USD per million prompt tokens of the model used; < 0 = unknown */
-    double price_out_per_mtok;  /**< USD per million completion tokens; < 0 = unknown */
-    struct lf_provider_rt *rt;  /**< breaker, budget, latency; may be NULL (then always routable) */
+    int32_t priority;         /**< lower = preferred (1 = primary) */
+    uint32_t weight;          /**< weighted strategy; 0 = only after all positive weights */
+    double price_in_per_mtok; /**< USD per million prompt tokens of the model used; < 0 = unknown */
+    double price_out_per_mtok; /**< USD per million completion tokens; < 0 = unknown */
+    struct lf_provider_rt *rt; /**< breaker, budget, latency; may be NULL (then always routable) */
 };
 
 /** Returns 64 random bits (weighted strategy). */
@@ -164,16 +168,16 @@ struct lf_route_request {
     const char *pinned;         /**< only this provider, or NULL */
     double max_cost_usd;        /**< <= 0 = no cap */
     struct lf_budget *key_budget; /**< the API key's budget, or NULL */
-    uint64_t now_ms;            /**< wall clock (breakers, budget periods) */
-    lf_route_rng_fn rng;        /**< NULL = a per-thread xorshift seeded from getrandom */
+    uint64_t now_ms;              /**< wall clock (breakers, budget periods) */
+    lf_route_rng_fn rng;          /**< NULL = a per-thread xorshift seeded from getrandom */
     void *rng_ud;
 };
 
 struct lf_route_entry {
-    uint32_t index;          /**< index into the candidates array */
-    uint32_t reason;         /**< enum lf_route_exclusion (LF_ROUTE_OK in routable[]) */
-    double est_cost_usd;     /**< estimated cost (< 0 when the price is unknown) */
-    int probe;               /**< routable only: the breaker would let this attempt through as its probe */
+    uint32_t index;      /**< index into the candidates array */
+    uint32_t reason;     /**< enum lf_route_exclusion (LF_ROUTE_OK in routable[]) */
+    double est_cost_usd; /**< estimated cost (< 0 when the price is unknown) */
+    int probe; /**< routable only: the breaker would let this attempt through as its probe */
 };
 
 struct lf_route_result {
@@ -181,13 +185,13 @@ struct lf_route_result {
     uint32_t n_routable;
     struct lf_route_entry excluded[LF_ROUTE_MAX];
     uint32_t n_excluded;
-    int pinned_unknown;      /**< a pinned name matched no candidate */
-    int all_budget;          /**< nothing routable and every exclusion but "disabled"/"not pinned" was a budget */
+    int pinned_unknown; /**< a pinned name matched no candidate */
+    int all_budget; /**< nothing routable and every exclusion but "disabled"/"not pinned" was a budget */
 };
 
 /** Estimated cost in USD (prompt * in + completion * out per million), < 0 if a price is unknown. */
-double lf_router_estimate_cost(double price_in_per_mtok, double price_out_per_mtok, uint64_t prompt_tokens,
-                               uint64_t completion_tokens);
+double lf_router_estimate_cost(double price_in_per_mtok, double price_out_per_mtok,
+                               uint64_t prompt_tokens, uint64_t completion_tokens);
 
 /**
  * Decide the order for one request. Pure apart from reading breakers and budgets (nothing is claimed
@@ -196,8 +200,8 @@ double lf_router_estimate_cost(double price_in_per_mtok, double price_out_per_mt
  * order is deterministic for every strategy but `weighted` (deterministic for a given RNG).
  * Returns the number of routable candidates.
  */
-uint32_t lf_router_route(const struct lf_route_candidate *cands, size_t n, const struct lf_route_request *req,
-                         struct lf_route_result *out);
+uint32_t lf_router_route(const struct lf_route_candidate *cands, size_t n,
+                         const struct lf_route_request *req, struct lf_route_result *out);
 
 /** "ok", "disabled", "circuit_open", "over_budget", "key_budget", "over_max_cost", "price_unknown",
  *  "not_pinned", "too_many". */
@@ -210,11 +214,12 @@ const char *lf_router_strategy_name(enum lf_route_strategy s);
 
 /** Retry and failover policy. */
 struct lf_retry_policy {
-    uint32_t max_attempts;      /**< total attempts per request across providers (default 3) */
-    uint32_t retries_per_provider; /**< extra attempts on the same provider (default 0 = each once) */
-    uint32_t base_delay_ms;     /**< backoff of the first retry (default 100) */
-    uint32_t max_delay_ms;      /**< backoff cap (default 2000) */
-    double jitter;              /**< 0..1: fraction of the delay randomised (default 0.5) */
+    uint32_t max_attempts; /**< total attempts per request across providers (default 3) */
+    /** extra attempts on the same provider (default 0 = each once) */
+    uint32_t retries_per_provider;
+    uint32_t base_delay_ms;   /**< backoff of the first retry (default 100) */
+    uint32_t max_delay_ms;    /**< backoff cap (default 2000) */
+    double jitter;            /**< 0..1: fraction of the delay randomised (default 0.5) */
 };
 
 /** Fill *p with the defaults. */
@@ -225,7 +230,8 @@ void lf_retry_policy_defaults(struct lf_retry_policy *p);
  * then the jitter fraction of d is replaced by a uniform draw from `rnd`: d * (1 - jitter) + u * d * jitter,
  * u in [0,1). A Retry-After hint larger than that wins (still capped by max_delay_ms).
  */
-uint32_t lf_router_backoff_ms(const struct lf_retry_policy *p, uint32_t retry, uint32_t retry_after_ms, uint64_t rnd);
+uint32_t lf_router_backoff_ms(const struct lf_retry_policy *p, uint32_t retry,
+                              uint32_t retry_after_ms, uint64_t rnd);
 
 /** 1 when another attempt on the same provider may help for this failure class. */
 int lf_router_failure_retryable(uint32_t failure);
@@ -234,17 +240,18 @@ int lf_router_failure_retryable(uint32_t failure);
 struct lf_failover {
     const struct lf_route_result *route;
     struct lf_retry_policy policy;
-    uint32_t pos;           /**< index in route->routable of the current provider */
-    uint32_t tries_here;    /**< attempts made on the current provider */
-    uint32_t attempts;      /**< attempts made in total */
-    uint64_t deadline_ms;   /**< overall deadline (0 = none), same clock as now_ms below */
+    uint32_t pos;         /**< index in route->routable of the current provider */
+    uint32_t tries_here;  /**< attempts made on the current provider */
+    uint32_t attempts;    /**< attempts made in total */
+    uint64_t deadline_ms; /**< overall deadline (0 = none), same clock as now_ms below */
     int started;
 };
 
 /** Outcome of lf_failover_next(). */
 enum lf_failover_step {
-    LF_FAILOVER_ATTEMPT = 0,      /**< try route->routable[*pos] after *delay_ms */
-    LF_FAILOVER_EXHAUSTED = 1,    /**< no provider left: 502 UPSTREAM_FAILED (or 503 if none was tried) */
+    LF_FAILOVER_ATTEMPT = 0, /**< try route->routable[*pos] after *delay_ms */
+    LF_FAILOVER_EXHAUSTED =
+        1, /**< no provider left: 502 UPSTREAM_FAILED (or 503 if none was tried) */
     LF_FAILOVER_MAX_ATTEMPTS = 2, /**< max_attempts reached: 502 UPSTREAM_FAILED */
     LF_FAILOVER_DEADLINE = 3,     /**< the next attempt could not start before the deadline: 504 */
 };
@@ -259,8 +266,8 @@ void lf_failover_init(struct lf_failover *fo, const struct lf_route_result *rout
  * budget refused) pass skipped = 1 (it does not count as an attempt and moves to the next provider).
  * On LF_FAILOVER_ATTEMPT *pos is the index into route->routable and *delay_ms the wait before sending.
  */
-enum lf_failover_step lf_failover_next(struct lf_failover *fo, uint32_t last_failure, uint32_t retry_after_ms,
-                                       int skipped, uint64_t now_ms, uint64_t rnd, uint32_t *pos,
-                                       uint32_t *delay_ms);
+enum lf_failover_step lf_failover_next(struct lf_failover *fo, uint32_t last_failure,
+                                       uint32_t retry_after_ms, int skipped, uint64_t now_ms,
+                                       uint64_t rnd, uint32_t *pos, uint32_t *delay_ms);
 
 #endif

@@ -50,7 +50,8 @@ static void test_reserve_settle_release(void **state)
     assert_null(r1.budget);
     lf_budget_release(&r2);
     lf_budget_release(&r2); /* double release is harmless */
-    assert_usd(lf_budget_settle(&r1, 1.0, NOON), 0); /* settling an empty reservation does nothing */
+    assert_usd(lf_budget_settle(&r1, 1.0, NOON),
+               0); /* settling an empty reservation does nothing */
     lf_budget_query(b, NOON, st);
     assert_usd(st[LF_BUDGET_DAY].spent_usd, 0.25);
     assert_usd(st[LF_BUDGET_DAY].reserved_usd, 0);
@@ -234,7 +235,8 @@ static void test_concurrent_no_overshoot(void **state)
     /* the budget was actually driven to its limit (otherwise the test proves nothing) */
     assert_true(st[LF_BUDGET_DAY].spent_usd > 4.9);
     /* the books agree with what the threads were granted, to the nano-dollar */
-    assert_int_equal((uint64_t)llround(st[LF_BUDGET_DAY].spent_usd * 1e9), atomic_load(&h.granted_nusd));
+    assert_int_equal((uint64_t)llround(st[LF_BUDGET_DAY].spent_usd * 1e9),
+                     atomic_load(&h.granted_nusd));
     lf_budget_free(h.b);
 }
 

@@ -23,8 +23,9 @@ struct log_rec {
     uint64_t retry_at[16];
 };
 
-static void on_transition(void *ud, const char *name, enum lf_circuit_state from, enum lf_circuit_state to,
-                          const char *reason, uint64_t now_ms, uint64_t retry_at_ms)
+static void on_transition(void *ud, const char *name, enum lf_circuit_state from,
+                          enum lf_circuit_state to, const char *reason, uint64_t now_ms,
+                          uint64_t retry_at_ms)
 {
     struct log_rec *l = ud;
     (void)name;

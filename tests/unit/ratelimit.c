@@ -84,7 +84,8 @@ static void test_peek_does_not_consume(void **state)
 static void test_auth_guard(void **state)
 {
     (void)state;
-    struct lf_ratelimit *rl = lf_ratelimit_new(LF_RATELIMIT_DEFAULT_AUTH_FAILURES_PER_MIN, 60000, 0);
+    struct lf_ratelimit *rl =
+        lf_ratelimit_new(LF_RATELIMIT_DEFAULT_AUTH_FAILURES_PER_MIN, 60000, 0);
     struct lf_ratelimit_result r;
     for (int i = 0; i < 10; i++) {
         assert_int_equal(lf_ratelimit_blocked(rl, "10.0.0.7", T0 + (uint64_t)i, &r), 0);

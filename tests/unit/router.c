@@ -38,8 +38,12 @@ static int teardown(void **state)
 
 static struct lf_route_candidate cand(const char *name, int32_t prio, double pin, double pout)
 {
-    struct lf_route_candidate c = {.name = name, .enabled = 1, .priority = prio, .weight = 1,
-                                   .price_in_per_mtok = pin, .price_out_per_mtok = pout};
+    struct lf_route_candidate c = {.name = name,
+                                   .enabled = 1,
+                                   .priority = prio,
+                                   .weight = 1,
+                                   .price_in_per_mtok = pin,
+                                   .price_out_per_mtok = pout};
     c.rt = lf_router_registry_acquire(reg, name, NULL);
     return c;
 }
@@ -50,14 +54,16 @@ static void release_all(struct lf_route_candidate *c, size_t n)
         lf_provider_rt_release(c[i].rt);
 }
 
-static const char *routed_name(const struct lf_route_candidate *c, const struct lf_route_result *r, uint32_t i)
+static const char *routed_name(const struct lf_route_candidate *c, const struct lf_route_result *r,
+                               uint32_t i)
 {
     return c[r->routable[i].index].name;
 }
 
 static struct lf_route_request request(enum lf_route_strategy s)
 {
-    struct lf_route_request q = {.strategy = s, .prompt_tokens = 1000, .completion_tokens = 2000, .now_ms = T0};
+    struct lf_route_request q = {
+        .strategy = s, .prompt_tokens = 1000, .completion_tokens = 2000, .now_ms = T0};
     return q;
 }
 
@@ -65,11 +71,11 @@ static void test_cost_order(void **state)
 {
     (void)state;
     struct lf_route_candidate c[5] = {
-        cand("openai", 1, 2.50, 10.00),     /* 0.0025 + 0.02 = 0.0225 */
-        cand("anthropic", 2, 3.00, 15.00),  /* 0.003 + 0.03 = 0.033 */
-        cand("mini", 3, 0.15, 0.60),        /* 0.00015 + 0.0012 = 0.00135 */
-        cand("offline", 9, 0, 0),           /* 0 */
-        cand("mystery", 0, -1, -1),         /* unknown price: last */
+        cand("openai", 1, 2.50, 10.00),    /* 0.0025 + 0.02 = 0.0225 */
+        cand("anthropic", 2, 3.00, 15.00), /* 0.003 + 0.03 = 0.033 */
+        cand("mini", 3, 0.15, 0.60),       /* 0.00015 + 0.0012 = 0.00135 */
+        cand("offline", 9, 0, 0),          /* 0 */
+        cand("mystery", 0, -1, -1),        /* unknown price: last */
     };
     struct lf_route_request q = request(LF_ROUTE_COST);
     struct lf_route_result r;
@@ -111,8 +117,8 @@ static void test_priority_order(void **state)
 static void test_latency_order_and_stats(void **state)
 {
     (void)state;
-    struct lf_route_candidate c[4] = {cand("slow", 1, 0, 0), cand("fast", 2, 0, 0), cand("new", 3, 0, 0),
-                                      cand("mid", 4, 0, 0)};
+    struct lf_route_candidate c[4] = {cand("slow", 1, 0, 0), cand("fast", 2, 0, 0),
+                                      cand("new", 3, 0, 0), cand("mid", 4, 0, 0)};
     lf_provider_rt_record(c[0].rt, LF_FAILURE_NONE, 900, 10, 20, 0.01);
     lf_provider_rt_record(c[1].rt, LF_FAILURE_NONE, 100, 10, 20, 0.01);
     lf_provider_rt_record(c[3].rt, LF_FAILURE_NONE, 400, 10, 20, 0.01);
@@ -162,7 +168,8 @@ static uint64_t seq_rng_next(void *ud)
 static void test_weighted(void **state)
 {
     (void)state;
-    struct lf_route_candidate c[3] = {cand("heavy", 1, 0, 0), cand("light", 2, 0, 0), cand("zero", 0, 0, 0)};
+    struct lf_route_candidate c[3] = {cand("heavy", 1, 0, 0), cand("light", 2, 0, 0),
+                                      cand("zero", 0, 0, 0)};
     c[0].weight = 3;
     c[1].weight = 1;
     c[2].weight = 0; /* only after every positive weight */
@@ -198,7 +205,7 @@ static void test_exclusions(void **state)
 {
     (void)state;
     struct lf_route_candidate c[6] = {
-        cand("off", 1, 1, 1), cand("broken", 2, 1, 1), cand("poor", 3, 1, 1),
+        cand("off", 1, 1, 1),        cand("broken", 2, 1, 1),     cand("poor", 3, 1, 1),
         cand("pricey", 4, 100, 100), cand("unpriced", 5, -1, -1), cand("good", 6, 1, 1),
     };
     c[0].enabled = 0;
@@ -214,8 +221,8 @@ static void test_exclusions(void **state)
     assert_int_equal(lf_router_route(c, 6, &q, &r), 1);
     assert_string_equal(routed_name(c, &r, 0), "good");
     assert_int_equal(r.n_excluded, 5);
-    uint32_t want[5] = {LF_ROUTE_DISABLED, LF_ROUTE_CIRCUIT_OPEN, LF_ROUTE_OVER_BUDGET, LF_ROUTE_OVER_MAX_COST,
-                        LF_ROUTE_PRICE_UNKNOWN};
+    uint32_t want[5] = {LF_ROUTE_DISABLED, LF_ROUTE_CIRCUIT_OPEN, LF_ROUTE_OVER_BUDGET,
+                        LF_ROUTE_OVER_MAX_COST, LF_ROUTE_PRICE_UNKNOWN};
     for (uint32_t i = 0; i < 5; i++) {
         assert_int_equal(r.excluded[i].index, i);
         assert_int_equal(r.excluded[i].reason, want[i]);
@@ -293,7 +300,7 @@ static void test_backoff(void **state)
     assert_int_equal(lf_router_backoff_ms(&p, 1, 700, 0), 700);    /* Retry-After wins */
     assert_int_equal(lf_router_backoff_ms(&p, 1, 90000, 0), 2000); /* but is capped */
     p.jitter = 0.5;
-    assert_int_equal(lf_router_backoff_ms(&p, 2, 0, 0), 100);          /* u = 0: half */
+    assert_int_equal(lf_router_backoff_ms(&p, 2, 0, 0), 100);       /* u = 0: half */
     assert_true(lf_router_backoff_ms(&p, 2, 0, UINT64_MAX) >= 199); /* u -> 1: (almost) whole */
     assert_true(lf_router_backoff_ms(&p, 2, 0, UINT64_MAX) <= 200);
     assert_int_equal(lf_router_backoff_ms(&p, 2, 0, UINT64_MAX / 2), 150);
@@ -333,7 +340,8 @@ static void test_failover_walk(void **state)
     lf_failover_next(&fo, 0, 0, 0, T0, 0, &pos, &delay);
     assert_int_equal(lf_failover_next(&fo, 0, 0, 1, T0, 0, &pos, &delay), LF_FAILOVER_ATTEMPT);
     assert_int_equal(pos, 1);
-    assert_int_equal(lf_failover_next(&fo, LF_FAILURE_TIMEOUT, 0, 0, T0, 0, &pos, &delay), LF_FAILOVER_ATTEMPT);
+    assert_int_equal(lf_failover_next(&fo, LF_FAILURE_TIMEOUT, 0, 0, T0, 0, &pos, &delay),
+                     LF_FAILOVER_ATTEMPT);
     assert_int_equal(pos, 2);
     assert_int_equal(lf_failover_next(&fo, LF_FAILURE_TIMEOUT, 0, 0, T0, 0, &pos, &delay),
                      LF_FAILOVER_MAX_ATTEMPTS);
@@ -369,8 +377,9 @@ static void test_failover_walk(void **state)
     lf_failover_next(&fo, 0, 0, 0, T0, 0, &pos, &delay);
     assert_int_equal(lf_failover_next(&fo, LF_FAILURE_UPSTREAM_5XX, 0, 0, T0 + 10, 0, &pos, &delay),
                      LF_FAILOVER_ATTEMPT); /* +100 ms < deadline */
-    assert_int_equal(lf_failover_next(&fo, LF_FAILURE_UPSTREAM_5XX, 0, 0, T0 + 120, 0, &pos, &delay),
-                     LF_FAILOVER_DEADLINE);
+    assert_int_equal(
+        lf_failover_next(&fo, LF_FAILURE_UPSTREAM_5XX, 0, 0, T0 + 120, 0, &pos, &delay),
+        LF_FAILOVER_DEADLINE);
 
     /* nothing routable */
     struct lf_route_result empty = {0};
@@ -403,7 +412,8 @@ static void test_registry_reload(void **state)
     struct lf_circuit_permit p;
     assert_int_equal(lf_circuit_acquire(a2->circuit, T0, &p), 1);
     lf_circuit_record(a2->circuit, &p, LF_FAILURE_TIMEOUT, 0, NULL, T0);
-    assert_int_equal(lf_circuit_peek(a2->circuit, T0), LF_CIRCUIT_DENY); /* new threshold 1 applies */
+    assert_int_equal(lf_circuit_peek(a2->circuit, T0),
+                     LF_CIRCUIT_DENY); /* new threshold 1 applies */
     /* generation 1 finalised */
     lf_provider_rt_release(a1);
     lf_provider_rt_release(b1);
@@ -439,12 +449,16 @@ static void test_rt_json(void **state)
     }
     j = lf_provider_rt_json(rt, T0 + 2000);
     assert_string_equal(json_string_value(json_object_get(j, "state")), "open");
-    assert_string_equal(json_string_value(json_object_get(j, "opened_at")), "2026-06-15T12:00:01.500Z");
-    assert_string_equal(json_string_value(json_object_get(j, "retry_at")), "2026-06-15T12:00:02.500Z");
-    assert_string_equal(json_string_value(json_object_get(j, "last_error")), "upstream_5xx: HTTP 503");
+    assert_string_equal(json_string_value(json_object_get(j, "opened_at")),
+                        "2026-06-15T12:00:01.500Z");
+    assert_string_equal(json_string_value(json_object_get(j, "retry_at")),
+                        "2026-06-15T12:00:02.500Z");
+    assert_string_equal(json_string_value(json_object_get(j, "last_error")),
+                        "upstream_5xx: HTTP 503");
     assert_true(fabs(json_real_value(json_object_get(j, "latency_ewma_ms")) - 250) < 1e-9);
     json_t *b = json_object_get(j, "budget");
-    assert_string_equal(json_string_value(json_object_get(b, "period")), "day"); /* 40 % used vs 8 % */
+    assert_string_equal(json_string_value(json_object_get(b, "period")),
+                        "day"); /* 40 % used vs 8 % */
     assert_true(fabs(json_real_value(json_object_get(b, "spent_usd")) - 4.0) < 1e-9);
     assert_int_equal(json_array_size(json_object_get(j, "budgets")), 2);
     json_t *st = json_object_get(j, "stats");
