@@ -279,7 +279,9 @@ static char *parts_text(const struct lf_host_api *h, const json_t *cand, size_t 
     return p;
 }
 
-static int read_usage(const json_t *root, struct lf_usage *u)
+/* final: a complete answer (promptTokenCount alone means no output tokens, e.g. a blocked answer); streaming
+ * chunks before the last carry promptTokenCount only and are not usage yet. */
+static int read_usage(const json_t *root, struct lf_usage *u, int final)
 {
     const json_t *um = json_object_get(root, "usageMetadata");
     const json_t *pt = json_object_get(um, "promptTokenCount");
@@ -292,7 +294,7 @@ static int read_usage(const json_t *root, struct lf_usage *u)
     /* thinking tokens are billed as output */
     u->completion_tokens = (uint64_t)json_integer_value(ct) + (uint64_t)json_integer_value(th);
     u->estimated = 0;
-    return json_is_integer(ct) || json_is_integer(th) || json_is_integer(json_object_get(um, "totalTokenCount"));
+    return final || json_is_integer(ct) || json_is_integer(th);
 }
 
 static int ge_parse_response(void *state, const struct lf_gen_request *req, const struct lf_http_response *resp,
@@ -339,7 +341,7 @@ static int ge_parse_response(void *state, const struct lf_gen_request *req, cons
     mv = json_object_get(root, "modelVersion");
     out->model = pu_strdup(h, json_is_string(mv) ? json_string_value(mv)
                                                  : bare_model((req->model && *req->model) ? req->model : s->c.model));
-    if (!read_usage(root, &out->usage))
+    if (!read_usage(root, &out->usage, 1))
         pu_estimate_usage(req, out);
     out->cost_usd = pu_cost(&s->c, out->model, &out->usage);
 
@@ -400,7 +402,7 @@ static int ge_parse_stream_event(void *state, const char *event, size_t event_le
         out->finish_reason = pu_strdup(h, "content_filter");
         out->done = 1;
     }
-    out->has_usage = read_usage(root, &out->usage);
+    out->has_usage = read_usage(root, &out->usage, 0);
     json_decref(root);
     return LF_OK;
 }
