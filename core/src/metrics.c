@@ -612,6 +612,9 @@ struct snap {
     double plugin[LF_METRICS_MAX_PLUGIN_COUNTERS];
     uint64_t requests_last_60s;
     double cost_last_24h;
+    /* history for charts: [last] is the current minute / the 60 minutes ending now */
+    uint64_t min_req[60], min_gen[60], hour_req[24], hour_gen[24];
+    double min_cost[60], hour_cost[24];
 };
 
 static void snap_gen_add(struct snap *sn, uint32_t key, uint64_t count)
@@ -682,8 +685,20 @@ static struct snap *snap_take(struct lf_metrics *m)
         }
         for (size_t i = 0; i < MIN_RING; i++) {
             uint64_t e = atomic_load_explicit(&s->min[i].epoch, memory_order_acquire);
-            if (e != 0 && e - 1 <= cur_min && e - 1 + MIN_RING > cur_min)
-                sn->cost_last_24h += ldd(&s->min[i].cost);
+            if (e != 0 && e - 1 <= cur_min && e - 1 + MIN_RING > cur_min) {
+                uint64_t age = cur_min - (e - 1);
+                double c = ldd(&s->min[i].cost);
+                uint64_t rq = ld64(&s->min[i].requests), gn = ld64(&s->min[i].generations);
+                sn->cost_last_24h += c;
+                if (age < 60) {
+                    sn->min_req[59 - age] += rq;
+                    sn->min_gen[59 - age] += gn;
+                    sn->min_cost[59 - age] += c;
+                }
+                sn->hour_req[23 - age / 60] += rq;
+                sn->hour_gen[23 - age / 60] += gn;
+                sn->hour_cost[23 - age / 60] += c;
+            }
         }
         shard_unlock(s);
     }
@@ -1004,6 +1019,11 @@ static void json_add_u64(json_t *obj, const char *key, uint64_t add)
     json_object_set_new(obj, key, json_integer(v + (json_int_t)add));
 }
 
+static uint64_t cur_minute(const struct snap *sn)
+{
+    return sn->now > 0 ? (uint64_t)sn->now / 60 : 0;
+}
+
 json_t *lf_metrics_json(struct lf_metrics *m, const struct lf_metrics_extra *x)
 {
     struct snap *sn = snap_take(m);
@@ -1100,6 +1120,26 @@ json_t *lf_metrics_json(struct lf_metrics *m, const struct lf_metrics_extra *x)
                                   (json_int_t)sn->cache_miss, "hit_ratio",
                                   lookups > 0 ? json_real(round_to((double)sn->cache_hit / (double)lookups, 0.0001))
                                               : json_null()));
+    json_t *h = json_object(), *a1 = json_array(), *a2 = json_array(), *a3 = json_array(), *a4 = json_array(),
+           *a5 = json_array(), *a6 = json_array();
+    for (int i = 0; i < 60; i++) {
+        json_array_append_new(a1, json_integer((json_int_t)sn->min_req[i]));
+        json_array_append_new(a2, json_integer((json_int_t)sn->min_gen[i]));
+        json_array_append_new(a3, json_real(round_to(sn->min_cost[i], 1e-9)));
+    }
+    for (int i = 0; i < 24; i++) {
+        json_array_append_new(a4, json_integer((json_int_t)sn->hour_req[i]));
+        json_array_append_new(a5, json_integer((json_int_t)sn->hour_gen[i]));
+        json_array_append_new(a6, json_real(round_to(sn->hour_cost[i], 1e-9)));
+    }
+    json_object_set_new(h, "minute_end", iso_time((double)(cur_minute(sn) * 60 + 60)));
+    json_object_set_new(h, "requests_per_minute", a1);
+    json_object_set_new(h, "generations_per_minute", a2);
+    json_object_set_new(h, "cost_usd_per_minute", a3);
+    json_object_set_new(h, "requests_per_hour", a4);
+    json_object_set_new(h, "generations_per_hour", a5);
+    json_object_set_new(h, "cost_usd_per_hour", a6);
+    json_object_set_new(root, "history", h);
     const struct lf_sysstat *sy = x != NULL ? x->sys : NULL;
     json_object_set_new(
         root, "system",

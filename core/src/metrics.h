@@ -130,7 +130,10 @@ char *lf_metrics_prometheus(struct lf_metrics *m, const struct lf_metrics_extra 
 
 /**
  * The /api/v1/metrics object (new reference): timestamp, uptime_seconds, requests, latency_ms, generations,
- * providers, cost, cache, system. The caller adds "database".
+ * providers, cost, cache, system, and history (for charts: requests_per_minute, generations_per_minute,
+ * cost_usd_per_minute: 60 values, oldest first, the last is the current minute; requests_per_hour,
+ * generations_per_hour, cost_usd_per_hour: 24 rolling 60-minute spans, the last ends now; minute_end: the end of
+ * the current minute). The caller adds "database".
  */
 json_t *lf_metrics_json(struct lf_metrics *m, const struct lf_metrics_extra *x);
 

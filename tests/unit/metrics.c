@@ -200,6 +200,26 @@ static void test_generations_providers_cost(void **state)
     assert_true(fabs(jnum(jpath(j, "cache", "hit_ratio", NULL)) - 0.25) < 1e-9);
     json_decref(j);
 
+    /* history: everything so far happened in the current minute */
+    j = lf_metrics_json(m, NULL);
+    json_t *h = json_object_get(j, "history");
+    assert_int_equal(json_array_size(json_object_get(h, "generations_per_minute")), 60);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(h, "generations_per_minute"), 59)), 10);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(h, "generations_per_minute"), 58)), 0);
+    assert_int_equal(json_array_size(json_object_get(h, "generations_per_hour")), 24);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(h, "generations_per_hour"), 23)), 10);
+    assert_true(fabs(json_real_value(json_array_get(json_object_get(h, "cost_usd_per_hour"), 23)) - 0.59) < 1e-9);
+    json_decref(j);
+    /* two minutes later one more generation: the first ten moved two slots left */
+    fake_now += 120;
+    lf_metrics_generation(s, "flashcards", "openai", "ok", 0, 0, 0, 10);
+    j = lf_metrics_json(m, NULL);
+    h = json_object_get(j, "history");
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(h, "generations_per_minute"), 57)), 10);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(h, "generations_per_minute"), 59)), 1);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(h, "generations_per_hour"), 23)), 11);
+    json_decref(j);
+
     /* 23 h later one more cost; 25 h after the first batch only the newer cost is in the 24 h window */
     fake_now += 23 * 3600;
     lf_metrics_provider_usage(s, "anthropic", 0, 0, 0.25);
@@ -207,6 +227,8 @@ static void test_generations_providers_cost(void **state)
     j = lf_metrics_json(m, NULL);
     assert_true(fabs(jnum(jpath(j, "cost", "last_24h_usd", NULL)) - 0.25) < 1e-9);
     assert_true(fabs(jnum(jpath(j, "cost", "total_usd", NULL)) - 0.84) < 1e-9);
+    assert_true(fabs(json_real_value(json_array_get(jpath(j, "history", "cost_usd_per_hour", NULL), 21)) - 0.25) < 1e-9);
+    assert_true(json_real_value(json_array_get(jpath(j, "history", "cost_usd_per_hour", NULL), 0)) == 0.0);
     json_decref(j);
 
     /* a provider listed by the caller with no traffic still appears */
@@ -218,8 +240,8 @@ static void test_generations_providers_cost(void **state)
 
     struct lf_metrics_totals t;
     lf_metrics_totals(m, &t);
-    assert_int_equal(t.generations, 10);
-    assert_int_equal(t.generations_ok, 9);
+    assert_int_equal(t.generations, 11);
+    assert_int_equal(t.generations_ok, 10);
     assert_int_equal(t.quality_count, 3);
     assert_true(fabs(t.quality_sum - 2.4) < 1e-9);
     lf_metrics_free(m);
