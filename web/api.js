@@ -134,6 +134,8 @@
                     node.addEventListener(k.slice(2), v);
                 } else if (k === 'class') {
                     node.className = v;
+                } else if (k === 'style') {
+                    node.style.cssText = v; /* CSSOM, allowed under a CSP without 'unsafe-inline' */
                 } else if (k === 'text') {
                     node.textContent = v;
                 } else {

@@ -348,7 +348,7 @@
     }
 
     function fallbackCopy(text) {
-        var ta = el('textarea', {style: 'position:fixed;left:-9999px'});
+        var ta = el('textarea', {class: 'offscreen'});
         ta.value = text;
         document.body.appendChild(ta);
         ta.select();

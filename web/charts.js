@@ -127,7 +127,7 @@
             kids.push(s('line', {x1: t1[0] - 10 * Math.cos(a), y1: t1[1] + 10 * Math.sin(a), x2: t1[0] + 10 * Math.cos(a), y2: t1[1] - 10 * Math.sin(a),
                                  stroke: '#344054', 'stroke-width': 2}));
         }
-        kids.push(s('text', {x: cx, y: cy - 8, 'text-anchor': 'middle', style: 'font-size:20px;font-weight:700;fill:#1d2330'},
+        kids.push(s('text', {x: cx, y: cy - 8, 'text-anchor': 'middle', 'font-size': 20, 'font-weight': 700, fill: '#1d2330'},
                     [v === null ? '—' : v.toFixed(1) + '%']));
         kids.push(s('text', {x: cx, y: cy + 12, 'text-anchor': 'middle'}, [opts.label || '']));
         return svg(w, h + 12, (opts.label || 'gauge') + ': ' + (v === null ? 'unknown' : v.toFixed(1) + '%'), kids);

@@ -27,6 +27,8 @@ const TYPES = [
     ['faq_collection', 'FAQ collection', 'Frequently asked questions with answers'],
     ['flashcards', 'Flashcards', 'Term and definition cards for memorisation'],
     ['reading_guide_questions', 'Reading guide questions', 'Questions to guide a reading']];
+const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 const stats = {requests: 0, byStatus: {}, gens: 0, ok: 0, failed: 0, byType: {}};
 const store = []; /* newest first */
 
@@ -278,7 +280,10 @@ function serveFile(res, file) {
     if (!full.startsWith(webDir + path.sep) || !fs.existsSync(full) || !fs.statSync(full).isFile()) {
         return fail(res, 404, 'NOT_FOUND', 'file not found');
     }
-    send(res, 200, fs.readFileSync(full), {'Content-Type': MIME[path.extname(full)] || 'application/octet-stream'});
+    /* the policy the pages are written for (docs/internals/WEB.md): everything from 'self', no inline code or styles */
+    const csp = path.extname(full) === '.html' ? {'Content-Security-Policy': CSP} : {};
+    send(res, 200, fs.readFileSync(full), {'Content-Type': MIME[path.extname(full)] || 'application/octet-stream',
+                                           'X-Content-Type-Options': 'nosniff', ...csp});
 }
 
 const server = http.createServer((req, res) => {
