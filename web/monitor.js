@@ -286,6 +286,7 @@
                       var v = (lat[k] || {}).p95;
                       return {label: k + ' p95', value: v || 0, text: LF.fmtNumber(v, 1) + ' ms', color: v > 1000 ? '#d64545' : '#2f5bd3'};
                   }), {label: 'p95 latency per route group', labelWidth: 130}) : null)),
+            historyCharts(m.history),
             el('div', {class: 'field-row'},
                el('div', null, el('h3', {class: 'small'}, 'Generations by type'),
                   Object.keys(byType).length ? C.hbars(Object.keys(byType).map(function (k) {
@@ -295,6 +296,30 @@
                   Object.keys(byProv).length ? C.hbars(Object.keys(byProv).map(function (k) {
                       return {label: k, value: byProv[k]};
                   }), {label: 'generations by provider', labelWidth: 110}) : el('p', {class: 'muted small'}, 'None yet.')))));
+    }
+
+    /* Per-minute (last hour) and per-hour (last 24 h) series of /api/v1/metrics history, oldest first */
+    function historyCharts(h) {
+        if (!h || !Array.isArray(h.requests_per_minute)) {
+            return null;
+        }
+        var end = h.minute_end ? new Date(h.minute_end) : new Date();
+        var label = function (arr, i, stepMin) {
+            var t = new Date(end.getTime() - (arr.length - i) * stepMin * 60000);
+            return String(t.getHours()).padStart(2, '0') + ':' + String(t.getMinutes()).padStart(2, '0');
+        };
+        var series = function (arr, stepMin, color, unit) {
+            return (arr || []).map(function (v, i) {
+                return {label: label(arr, i, stepMin), value: v || 0, color: color, title: label(arr, i, stepMin) + ': ' + v + (unit || '')};
+            });
+        };
+        return el('div', {class: 'field-row', id: 'chart-history'},
+                  el('div', null, el('h3', {class: 'small'}, 'Requests per minute (last hour)'),
+                     C.bars(series(h.requests_per_minute, 1, '#2f5bd3'), {label: 'requests per minute', labelEvery: 10})),
+                  Array.isArray(h.generations_per_minute) ? el('div', null, el('h3', {class: 'small'}, 'Generations per minute (last hour)'),
+                     C.bars(series(h.generations_per_minute, 1, '#1f9d55'), {label: 'generations per minute', labelEvery: 10})) : null,
+                  Array.isArray(h.cost_usd_per_hour) ? el('div', null, el('h3', {class: 'small'}, 'Cost per hour, USD (last 24 h)'),
+                     C.bars(series(h.cost_usd_per_hour, 60, '#8a4b08', ' USD'), {label: 'cost per hour', labelEvery: 4})) : null);
     }
 
     /* ---------- refresh ---------- */

@@ -189,6 +189,11 @@ async function api(req, res, url) {
                                    providers: {offline: {requests: stats.gens, failures: 0, tokens_prompt: stats.gens * 300, tokens_completion: stats.gens * 700,
                                                          cost_usd: 0, latency_ms_p95: 20}},
                                    cost: {total_usd: 0, last_24h_usd: 0}, cache: {hits: 0, misses: 0, hit_ratio: null},
+                                   history: {minute_end: new Date(Math.floor(Date.now() / 60e3) * 60e3 + 60e3).toISOString(),
+                                             requests_per_minute: Array.from({length: 60}, (_, i) => (i === 59 ? stats.requests : (i * 3) % 7)),
+                                             generations_per_minute: Array.from({length: 60}, (_, i) => (i === 59 ? stats.gens : i % 3)),
+                                             cost_usd_per_minute: Array(60).fill(0), requests_per_hour: Array(24).fill(stats.requests),
+                                             generations_per_hour: Array(24).fill(stats.gens), cost_usd_per_hour: Array.from({length: 24}, (_, i) => i / 100)},
                                    database: {status: 'connected', pending_writes: 0}, system: system()});
         case '/api/v1/metrics/educational': {
             const hour = new Date();

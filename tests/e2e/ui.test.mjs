@@ -290,6 +290,10 @@ test('dashboard: loads with no console errors or failed requests, shows live fig
     assert.equal(await page.locator('#chart-quality svg').count(), 1);
     assert.ok(await page.locator('#chart-hourly svg, #chart-hourly p').count() >= 1);
     assert.ok(await page.locator('#alerts table tbody tr').count() >= 1, 'no alert rules shown');
+    const m = await (await fetch(base + '/api/v1/metrics')).json();
+    if (m.history) {
+        assert.equal(await page.locator('#chart-history svg').count() >= 1, true, 'metrics history not charted');
+    }
     const kpis = await page.locator('#requests .kpi').allInnerTexts();
     const total = kpis.find((t) => /Requests$/.test(t.trim()));
     assert.ok(total, 'no requests figure');
