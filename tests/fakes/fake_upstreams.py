@@ -168,6 +168,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet
         pass
 
+    def handle(self):
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):  # the client went away (cancel, timeout): fine
+            self.close_connection = True
+
     # helpers
     def send_json(self, status, obj, headers=None):
         body = obj if isinstance(obj, (bytes, bytearray)) else json.dumps(obj).encode()
