@@ -33,6 +33,7 @@ static const struct pu_price_default PRICES[] = {
     {"claude-3-5-haiku", 0.80, 4.00}, {"claude-3-haiku", 0.25, 1.25},   {"claude-haiku-4-5", 1.00, 5.00},
     {"claude-3-5-sonnet", 3.00, 15.00}, {"claude-3-7-sonnet", 3.00, 15.00}, {"claude-sonnet-4", 3.00, 15.00},
     {"claude-sonnet-4-5", 3.00, 15.00}, {"claude-3-opus", 15.00, 75.00},  {"claude-opus-4", 15.00, 75.00},
+    {"claude-opus-4-5", 5.00, 25.00},
 };
 
 static const struct lf_config_field CONFIG_MAP[] = {
