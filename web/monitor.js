@@ -136,29 +136,39 @@
             var h = byName[n].health || {};
             var a = byName[n].api || {};
             var st = a.stats || {};
-            var budget = a.budget || null;
+            /* budget: an array of periods (the gateway) or a single {period, limit_usd, spent_usd} object */
+            var budgets = Array.isArray(a.budget) ? a.budget : a.budget ? [a.budget] : [];
+            var circuit = a.circuit || {};
             var state = h.state || a.state;
             var enabled = h.enabled !== undefined ? h.enabled : a.enabled;
             var lat = h.latency_ewma_ms !== undefined ? h.latency_ewma_ms : st.latency_ewma_ms;
+            var errRate = h.error_rate_1m !== undefined ? h.error_rate_1m : circuit.error_rate_1m;
+            var lastErr = h.last_error || circuit.last_error || a.disabled_reason || '';
             var spend = null;
-            if (budget) {
-                var limit = budget.limit_usd;
-                spend = limit ? C.hbars([{label: budget.period || 'budget', value: budget.spent_usd || 0, max: limit,
-                                          color: (budget.spent_usd || 0) / limit >= 0.9 ? '#d64545' : (budget.spent_usd || 0) / limit >= 0.7 ? '#d69e2e' : '#1f9d55',
-                                          text: LF.fmtUsd(budget.spent_usd) + ' / ' + LF.fmtUsd(limit)}],
-                                        {label: 'spend vs budget for ' + n, width: 300, labelWidth: 50, valueWidth: 110})
-                    : el('span', {class: 'small'}, LF.fmtUsd(budget.spent_usd) + ' spent, no limit');
+            if (budgets.length) {
+                var limited = budgets.filter(function (b) {
+                    return b && b.limit_usd !== null && b.limit_usd !== undefined && Number(b.limit_usd) > 0;
+                });
+                spend = limited.length ? C.hbars(limited.map(function (b) {
+                    var frac = (b.spent_usd || 0) / b.limit_usd;
+                    return {label: b.period || 'budget', value: b.spent_usd || 0, max: b.limit_usd,
+                            color: frac >= 0.9 ? '#d64545' : frac >= 0.7 ? '#d69e2e' : '#1f9d55',
+                            text: LF.fmtUsd(b.spent_usd) + ' / ' + LF.fmtUsd(b.limit_usd)};
+                }), {label: 'spend vs budget for ' + n, width: 300, labelWidth: 50, valueWidth: 110})
+                    : el('span', {class: 'small'}, LF.fmtUsd(budgets.reduce(function (m, b) {
+                        return Math.max(m, (b && b.spent_usd) || 0);
+                    }, 0)) + ' spent, no limit');
             }
             return el('tr', {'data-provider': n},
                       el('td', null, el('strong', null, n), h.plugin || a.plugin ? el('div', {class: 'small muted'}, (h.plugin || a.plugin) + ' ' + (h.version || a.plugin_version || '')) : null),
                       el('td', null, stateBadge(state)),
                       el('td', null, enabled === undefined ? '—' : enabled ? 'yes' : 'no'),
                       el('td', null, lat === null || lat === undefined ? '—' : LF.fmtNumber(lat, 1) + ' ms'),
-                      el('td', null, h.error_rate_1m === undefined ? '—' : pct(h.error_rate_1m)),
+                      el('td', null, errRate === undefined ? '—' : pct(errRate)),
                       el('td', null, st.requests === undefined ? '—' : LF.fmtNumber(st.requests, 0) + ' / ' + LF.fmtNumber(st.failures, 0)),
                       el('td', null, st.cost_usd === undefined ? '—' : LF.fmtUsd(st.cost_usd)),
                       el('td', {class: 'spend'}, spend || el('span', {class: 'muted small'}, apiProv ? '—' : 'needs key')),
-                      el('td', {class: 'small'}, h.last_error || ''));
+                      el('td', {class: 'small'}, lastErr));
         });
         var latData = names.map(function (n) {
             var h = byName[n].health || {};

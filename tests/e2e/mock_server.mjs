@@ -156,11 +156,11 @@ async function api(req, res, url) {
         }
         return true;
     };
-    const providers = [{name: 'offline', plugin: 'offline', plugin_version: '1.0.0', models: [{id: 'offline-1', input_per_mtok_usd: 0, output_per_mtok_usd: 0}],
-                        enabled: true, state: 'closed', priority: 1000, weight: 1, budget: {period: 'month', limit_usd: 10, spent_usd: 2.5},
+    const providers = [{name: 'offline', plugin: 'offline', plugin_version: '1.0.0', models: [{id: 'offline-1', input_usd_per_mtok: 0, output_usd_per_mtok: 0}],
+                        enabled: true, state: 'closed', priority: 1000, weight: 1, budget: [{period: 'day', limit_usd: null, spent_usd: 0.4, reserved_usd: 0}, {period: 'month', limit_usd: 10, spent_usd: 2.5, reserved_usd: 0}],
                         stats: {requests: stats.gens, failures: 0, tokens: stats.gens * 1000, cost_usd: 0, latency_ewma_ms: 12}},
                        {name: 'openai', plugin: 'openai', plugin_version: '1.0.0', models: [], enabled: false, state: 'open', priority: 10, weight: 1,
-                        budget: {period: 'month', limit_usd: null, spent_usd: 0}, stats: {requests: 0, failures: 0, tokens: 0, cost_usd: 0, latency_ewma_ms: null}}];
+                        budget: null, disabled_reason: 'missing api key', stats: {requests: 0, failures: 0, tokens: 0, cost_usd: 0, latency_ewma_ms: null}}];
     if (req.method === 'GET') {
         switch (p) {
         case '/health': return send(res, 200, {status: 'healthy', timestamp: now(), version: '0.0.0-mock', environment: 'mock'});
