@@ -536,6 +536,70 @@ const char *lf_router_strategy_name(enum lf_route_strategy s)
     return "unknown";
 }
 
+/* ---- one attempt ---- */
+
+enum lf_attempt_verdict lf_router_attempt_begin(struct lf_route_attempt *a,
+                                                struct lf_provider_rt *rt,
+                                                struct lf_budget *key_budget, double est_cost_usd,
+                                                uint64_t now_ms)
+{
+    double est = est_cost_usd >= 0 ? est_cost_usd : 0;
+    memset(a, 0, sizeof(*a));
+    a->rt = rt;
+    a->key_budget = key_budget;
+    a->est_cost_usd = est;
+    if (rt != NULL) {
+        if (!lf_circuit_acquire(rt->circuit, now_ms, &a->permit))
+            return LF_ATTEMPT_CIRCUIT;
+        if (lf_budget_reserve(rt->budget, est, now_ms, &a->provider_res) != LF_OK) {
+            lf_circuit_cancel(rt->circuit, &a->permit);
+            return LF_ATTEMPT_BUDGET;
+        }
+    }
+    if (key_budget != NULL && lf_budget_reserve(key_budget, est, now_ms, &a->key_res) != LF_OK) {
+        lf_budget_release(&a->provider_res);
+        if (rt != NULL)
+            lf_circuit_cancel(rt->circuit, &a->permit);
+        return LF_ATTEMPT_KEY_BUDGET;
+    }
+    a->active = 1;
+    return LF_ATTEMPT_GO;
+}
+
+void lf_router_attempt_end(struct lf_route_attempt *a, uint32_t failure, uint32_t retry_after_ms,
+                           const char *message, double latency_ms, uint64_t prompt_tokens,
+                           uint64_t completion_tokens, double cost_usd, uint64_t now_ms)
+{
+    if (!a->active)
+        return;
+    a->active = 0;
+    int billed = cost_usd > 0 && !isnan(cost_usd);
+    if (failure == LF_FAILURE_NONE && !(cost_usd >= 0))
+        cost_usd = a->est_cost_usd; /* unknown cost of a success: charge the estimate */
+    if (failure == LF_FAILURE_NONE || billed) {
+        lf_budget_settle(&a->provider_res, cost_usd, now_ms);
+        lf_budget_settle(&a->key_res, cost_usd, now_ms);
+    } else {
+        lf_budget_release(&a->provider_res);
+        lf_budget_release(&a->key_res);
+    }
+    if (a->rt == NULL)
+        return;
+    lf_circuit_record(a->rt->circuit, &a->permit, failure, retry_after_ms, message, now_ms);
+    lf_provider_rt_record(a->rt, failure, latency_ms, prompt_tokens, completion_tokens, cost_usd);
+}
+
+void lf_router_attempt_abort(struct lf_route_attempt *a)
+{
+    if (!a->active)
+        return;
+    a->active = 0;
+    lf_budget_release(&a->provider_res);
+    lf_budget_release(&a->key_res);
+    if (a->rt != NULL)
+        lf_circuit_cancel(a->rt->circuit, &a->permit);
+}
+
 /* ---- failover ---- */
 
 void lf_retry_policy_defaults(struct lf_retry_policy *p)

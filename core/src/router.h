@@ -210,6 +210,53 @@ const char *lf_router_exclusion_name(uint32_t reason);
 int lf_router_strategy_parse(const char *s, enum lf_route_strategy *out);
 const char *lf_router_strategy_name(enum lf_route_strategy s);
 
+/* ---- one attempt: breaker permit + budget reservations + accounting, together ---- */
+
+/** The resources one attempt holds between begin and end/abort. Caller-owned (stack). */
+struct lf_route_attempt {
+    struct lf_provider_rt *rt; /**< borrowed (the generation holds the reference) */
+    struct lf_budget *key_budget;
+    struct lf_circuit_permit permit;
+    struct lf_budget_reservation provider_res;
+    struct lf_budget_reservation key_res;
+    double est_cost_usd; /**< what was reserved (>= 0) */
+    int active;          /**< 1 between a successful begin and end/abort */
+};
+
+/** Result of lf_router_attempt_begin(). */
+enum lf_attempt_verdict {
+    LF_ATTEMPT_GO = 0,      /**< send it; then call lf_router_attempt_end() or _abort() */
+    LF_ATTEMPT_CIRCUIT = 1, /**< the breaker refused (lost the probe race, or opened meanwhile) */
+    LF_ATTEMPT_BUDGET = 2,  /**< the provider's budget refused the reservation */
+    LF_ATTEMPT_KEY_BUDGET = 3, /**< the API key's budget refused the reservation */
+};
+
+/**
+ * Claim what an attempt on `rt` needs: a breaker permit, then est_cost_usd (< 0 = unknown: 0) reserved
+ * on the provider budget and on key_budget (may be NULL). All or nothing: on any refusal everything
+ * already taken is given back and *a is inactive. rt may be NULL (no breaker, no budget).
+ * On anything but LF_ATTEMPT_GO pass skipped = 1 to lf_failover_next().
+ */
+enum lf_attempt_verdict lf_router_attempt_begin(struct lf_route_attempt *a,
+                                                struct lf_provider_rt *rt,
+                                                struct lf_budget *key_budget, double est_cost_usd,
+                                                uint64_t now_ms);
+
+/**
+ * Account for a sent attempt: lf_circuit_record(failure, retry_after_ms, message), the provider
+ * counters (latency for successes; tokens and cost always) and the budgets: a success settles both
+ * reservations with cost_usd (< 0 = unknown: the reserved estimate is charged, never $0, and counted
+ * in the provider's cost); a failure
+ * settles with cost_usd when it is > 0 (the upstream billed it, e.g. schema_invalid) and releases
+ * otherwise. *a becomes inactive. No-op on an inactive attempt.
+ */
+void lf_router_attempt_end(struct lf_route_attempt *a, uint32_t failure, uint32_t retry_after_ms,
+                           const char *message, double latency_ms, uint64_t prompt_tokens,
+                           uint64_t completion_tokens, double cost_usd, uint64_t now_ms);
+
+/** Give everything back for an attempt that was never sent (deadline, client gone). No-op if inactive. */
+void lf_router_attempt_abort(struct lf_route_attempt *a);
+
 /* ---- failover ---- */
 
 /** Retry and failover policy. */
@@ -217,9 +264,9 @@ struct lf_retry_policy {
     uint32_t max_attempts; /**< total attempts per request across providers (default 3) */
     /** extra attempts on the same provider (default 0 = each once) */
     uint32_t retries_per_provider;
-    uint32_t base_delay_ms;   /**< backoff of the first retry (default 100) */
-    uint32_t max_delay_ms;    /**< backoff cap (default 2000) */
-    double jitter;            /**< 0..1: fraction of the delay randomised (default 0.5) */
+    uint32_t base_delay_ms; /**< backoff of the first retry (default 100) */
+    uint32_t max_delay_ms;  /**< backoff cap (default 2000) */
+    double jitter;          /**< 0..1: fraction of the delay randomised (default 0.5) */
 };
 
 /** Fill *p with the defaults. */

@@ -468,6 +468,75 @@ static void test_rt_json(void **state)
     lf_provider_rt_release(rt);
 }
 
+static void test_attempt_helpers(void **state)
+{
+    (void)state;
+    struct lf_provider_rt *rt = lf_router_registry_acquire(reg, "p", NULL);
+    struct lf_budget *kb = lf_budget_new("key", 1.0, LF_BUDGET_UNLIMITED);
+    struct lf_budget_status st[LF_BUDGET_N_PERIODS];
+    struct lf_route_attempt a;
+    lf_budget_set_limits(rt->budget, 2.0, LF_BUDGET_UNLIMITED);
+
+    /* success with a known cost settles both budgets and feeds the stats */
+    assert_int_equal(lf_router_attempt_begin(&a, rt, kb, 0.5, T0), LF_ATTEMPT_GO);
+    lf_budget_query(kb, T0, st);
+    assert_true(fabs(st[LF_BUDGET_DAY].reserved_usd - 0.5) < 1e-12);
+    lf_router_attempt_end(&a, LF_FAILURE_NONE, 0, NULL, 80, 10, 20, 0.25, T0);
+    lf_router_attempt_end(&a, LF_FAILURE_NONE, 0, NULL, 80, 10, 20, 0.25, T0); /* inactive: no-op */
+    lf_budget_query(kb, T0, st);
+    assert_true(fabs(st[LF_BUDGET_DAY].spent_usd - 0.25) < 1e-12);
+    assert_true(fabs(st[LF_BUDGET_DAY].reserved_usd) < 1e-12);
+
+    /* the key budget refuses: the provider reservation is given back */
+    assert_int_equal(lf_router_attempt_begin(&a, rt, kb, 0.9, T0), LF_ATTEMPT_KEY_BUDGET);
+    assert_int_equal(a.active, 0);
+    lf_budget_query(rt->budget, T0, st);
+    assert_true(fabs(st[LF_BUDGET_DAY].reserved_usd) < 1e-12);
+
+    /* an unbilled failure releases; a billed failure (schema_invalid) is charged */
+    assert_int_equal(lf_router_attempt_begin(&a, rt, kb, 0.1, T0), LF_ATTEMPT_GO);
+    lf_router_attempt_end(&a, LF_FAILURE_UPSTREAM_5XX, 0, "HTTP 502", 10, 0, 0, -1, T0);
+    assert_int_equal(lf_router_attempt_begin(&a, rt, kb, 0.1, T0), LF_ATTEMPT_GO);
+    lf_router_attempt_end(&a, LF_FAILURE_SCHEMA_INVALID, 0, NULL, 10, 5, 5, 0.05, T0);
+    lf_budget_query(kb, T0, st);
+    assert_true(fabs(st[LF_BUDGET_DAY].spent_usd - 0.30) < 1e-12);
+    /* two failures opened the breaker (threshold 2 in setup()): attempts are refused now */
+    assert_int_equal(lf_router_attempt_begin(&a, rt, kb, 0.2, T0), LF_ATTEMPT_CIRCUIT);
+    lf_budget_query(kb, T0, st);
+    assert_true(fabs(st[LF_BUDGET_DAY].reserved_usd) < 1e-12);
+    lf_circuit_reset(rt->circuit, T0);
+    /* a success of unknown cost is charged the estimate, never $0 */
+    assert_int_equal(lf_router_attempt_begin(&a, rt, kb, 0.2, T0), LF_ATTEMPT_GO);
+    lf_router_attempt_end(&a, LF_FAILURE_NONE, 0, NULL, 10, 5, 5, -1, T0);
+    lf_budget_query(kb, T0, st);
+    assert_true(fabs(st[LF_BUDGET_DAY].spent_usd - 0.50) < 1e-12);
+    struct lf_provider_stats_snapshot ss;
+    lf_provider_rt_stats(rt, &ss);
+    assert_int_equal(ss.requests, 4);
+    assert_int_equal(ss.failures, 2);
+    assert_true(fabs(ss.cost_usd - 0.50) < 1e-9);
+
+    /* abort gives everything back, including the half-open probe slot */
+    lf_budget_set_limits(rt->budget, 0.0, LF_BUDGET_UNLIMITED);
+    assert_int_equal(lf_router_attempt_begin(&a, rt, kb, 0.1, T0), LF_ATTEMPT_BUDGET);
+    lf_budget_set_limits(rt->budget, LF_BUDGET_UNLIMITED, LF_BUDGET_UNLIMITED);
+    struct lf_circuit_permit p;
+    lf_circuit_acquire(rt->circuit, T0, &p);
+    lf_circuit_record(rt->circuit, &p, LF_FAILURE_AUTH_ERROR, 0, NULL, T0); /* open */
+    assert_int_equal(lf_router_attempt_begin(&a, rt, kb, 0.1, T0 + 1), LF_ATTEMPT_CIRCUIT);
+    assert_int_equal(lf_router_attempt_begin(&a, rt, kb, 0.1, T0 + 400000), LF_ATTEMPT_GO);
+    assert_true(a.permit.probe_id != 0);
+    lf_router_attempt_abort(&a);
+    assert_int_equal(lf_circuit_peek(rt->circuit, T0 + 400001), LF_CIRCUIT_PROBE);
+    lf_budget_query(kb, T0, st);
+    assert_true(fabs(st[LF_BUDGET_DAY].reserved_usd) < 1e-12);
+    /* no runtime state: always go, only the key budget applies */
+    assert_int_equal(lf_router_attempt_begin(&a, NULL, kb, 0.1, T0), LF_ATTEMPT_GO);
+    lf_router_attempt_end(&a, LF_FAILURE_NONE, 0, NULL, 1, 1, 1, 0.1, T0);
+    lf_budget_free(kb);
+    lf_provider_rt_release(rt);
+}
+
 static void test_strategy_names(void **state)
 {
     (void)state;
@@ -491,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_failover_walk),
         cmocka_unit_test_setup_teardown(test_registry_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rt_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attempt_helpers, setup, teardown),
         cmocka_unit_test(test_strategy_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

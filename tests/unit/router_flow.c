@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: MIT
  *
  * run_request() below follows the recipe of docs/internals/ROUTING.md step by step (route, failover walk,
- * breaker permit, provider and key budget reservations, record / settle / release) against simulated
+ * lf_router_attempt_begin / _end around each attempt) against simulated
  * providers whose behaviour each test chooses. It checks the behaviours issue 5 asks for at the level of
  * these modules: failover to the secondary, no traffic to an open circuit, Retry-After honoured,
  * half-open recovery with a single probe, cost ordering, budget exhaustion moving traffic (then 402), no
@@ -121,18 +121,11 @@ static void run_request(struct flow *f, uint64_t now, uint64_t deadline, struct 
     while (st == LF_FAILOVER_ATTEMPT) {
         const struct lf_route_entry *e = &route.routable[pos];
         struct lf_route_candidate *c = &f->cands[e->index];
-        double est = e->est_cost_usd < 0 ? 0 : e->est_cost_usd;
-        struct lf_circuit_permit permit;
-        struct lf_budget_reservation pres = {0}, kres = {0};
-        if (!lf_circuit_acquire(c->rt->circuit, now, &permit)) {
-            st = lf_failover_next(&fo, 0, 0, 1, now, 0, &pos, &delay);
-            continue;
-        }
-        if (lf_budget_reserve(c->rt->budget, est, now, &pres) != LF_OK ||
-            (f->key_budget != NULL && lf_budget_reserve(f->key_budget, est, now, &kres) != LF_OK)) {
-            lf_budget_release(&pres);
-            lf_circuit_cancel(c->rt->circuit, &permit);
-            skipped_budget = 1;
+        struct lf_route_attempt a;
+        enum lf_attempt_verdict v =
+            lf_router_attempt_begin(&a, c->rt, f->key_budget, e->est_cost_usd, now);
+        if (v != LF_ATTEMPT_GO) {
+            skipped_budget |= v == LF_ATTEMPT_BUDGET || v == LF_ATTEMPT_KEY_BUDGET;
             st = lf_failover_next(&fo, 0, 0, 1, now, 0, &pos, &delay);
             continue;
         }
@@ -143,18 +136,13 @@ static void run_request(struct flow *f, uint64_t now, uint64_t deadline, struct 
         out->attempt_provider[out->n_attempts] = (int)e->index;
         out->attempt_failure[out->n_attempts] = failure;
         out->n_attempts++;
-        lf_circuit_record(c->rt->circuit, &permit, failure, retry_after, NULL, now);
         if (failure == LF_FAILURE_NONE) {
-            lf_budget_settle(&pres, est, now);
-            lf_budget_settle(&kres, est, now);
-            lf_provider_rt_record(c->rt, failure, latency, 1000, 1000, est);
+            lf_router_attempt_end(&a, failure, 0, NULL, latency, 1000, 1000, e->est_cost_usd, now);
             out->status = 200;
             out->served_by = (int)e->index;
             return;
         }
-        lf_budget_release(&pres);
-        lf_budget_release(&kres);
-        lf_provider_rt_record(c->rt, failure, latency, 0, 0, 0);
+        lf_router_attempt_end(&a, failure, retry_after, "simulated", latency, 0, 0, -1, now);
         st = lf_failover_next(&fo, failure, retry_after, 0, now, 0, &pos, &delay);
     }
     if (st == LF_FAILOVER_DEADLINE)
