@@ -10,9 +10,15 @@
 #include <string.h>
 
 #include "config.h"
+#include "handlers.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
+#include "migrate.h"
 #include "registry.h"
+#include "runtime.h"
+#include "store.h"
+#include "upstream.h"
 #include "server.h"
 #include "util.h"
 
@@ -95,17 +101,34 @@ int lf_app_init(struct lf_config *config, char *err, size_t errlen)
         lf_config_free(config);
         return -1;
     }
+    lf_runtime_init(config);
+    if (config->database_url != NULL) {
+        char merr[512];
+        if (lf_migrate_run(config->database_url, config->migrations_dir, merr, sizeof(merr)) != LF_OK)
+            lf_log_warn(MODULE, "migrations not applied now (the store retries in the background): %s", merr);
+        struct lf_store_options so = {.conninfo = config->database_url,
+                                      .journal_dir = config->journal_dir,
+                                      .fsync_interval_ms = config->fsync_interval_ms};
+        if (lf_store_start(&so, merr, sizeof(merr)) != LF_OK) {
+            snprintf(err, errlen, "store: %s", merr);
+            lf_config_free(config);
+            return -1;
+        }
+    }
     uint64_t gen = atomic_fetch_add(&generation_counter, 1) + 1;
     struct lf_registry *reg = lf_registry_build(config, NULL, gen, err, errlen);
     if (reg == NULL)
         return -1;
     lf_registry_publish(reg);
+    lf_runtime_retain(reg);
     return 0;
 }
 
 void lf_app_shutdown(void)
 {
     lf_registry_shutdown();
+    lf_store_stop();
+    lf_runtime_shutdown();
     lf_config_free(boot_config);
     boot_config = NULL;
     lf_free(user_key);
@@ -137,6 +160,18 @@ int lf_app_authorize(struct lf_http *h)
     int need = h->route->auth;
     if (need == LF_AUTH_PUBLIC || (need == LF_AUTH_METRICS && !boot_config->metrics_require_key))
         return 0;
+    uint64_t retry_s = 0;
+    if (lf_runtime_auth_blocked(h->client_addr, &retry_s)) {
+        char ra[32];
+        snprintf(ra, sizeof(ra), "%llu", (unsigned long long)retry_s);
+        lf_http_add_header(h, "Retry-After", ra);
+        lf_http_send_error(h, 429, "RATE_LIMITED",
+                           json_pack("{s:s,s:I,s:i}", "limit_name", "auth_failures_per_minute", "retry_after",
+                                     (json_int_t)retry_s, "window_seconds", 60),
+                           "too many failed authentication attempts from this address; retry in %llu s",
+                           (unsigned long long)retry_s);
+        return -1;
+    }
     const char *tok = NULL;
     size_t len = 0;
     int b = bearer(h, &tok, &len);
@@ -148,6 +183,7 @@ int lf_app_authorize(struct lf_http *h)
             role = LF_ROLE_USER;
     }
     if (role == LF_ROLE_NONE) {
+        lf_runtime_auth_failure(h->client_addr, &retry_s);
         lf_http_add_header(h, "WWW-Authenticate", "Bearer realm=\"lafactoria\"");
         lf_http_send_error(h, 401, "UNAUTHORIZED", NULL,
                            b == 0 ? "missing bearer key in the Authorization header" : "invalid bearer key");
@@ -163,13 +199,22 @@ int lf_app_authorize(struct lf_http *h)
                            "this endpoint requires the admin key");
         return -1;
     }
-    return 0;
+    if (h->route->flags & LF_ROUTE_NO_RATELIMIT)
+        return 0;
+    return lf_runtime_ratelimit(h, h->route->flags & LF_ROUTE_GENERATION ? lf_app_generation_units(h) : 0);
 }
 
 /* ---- per-response hook ---- */
 
 void lf_app_on_response(struct lf_http *h, int status, uint64_t total_ns, uint64_t overhead_ns, size_t bytes)
 {
+    if (h->worker != NULL && h->worker->metrics != NULL) {
+        enum lf_metrics_route rg = h->route != NULL ? lf_metrics_route_of_path(h->route->pattern, strlen(h->route->pattern))
+                                                    : LF_METRICS_ROUTE_OTHER;
+        lf_metrics_http(h->worker->metrics, rg, status, total_ns / 1000, overhead_ns / 1000,
+                        h->req->entity.base != NULL ? h->req->entity.len : 0, bytes);
+    }
+    lf_runtime_store_api_usage(h, status, total_ns, bytes);
     if (!boot_config->access_log)
         return;
     char ts[40];
@@ -193,15 +238,27 @@ void lf_app_on_response(struct lf_http *h, int status, uint64_t total_ns, uint64
 
 int lf_app_worker_init(struct lf_worker *w, char *err, size_t errlen)
 {
-    (void)w;
-    (void)err;
-    (void)errlen;
+    struct lf_upstream_config uc;
+    memset(&uc, 0, sizeof(uc));
+    uc.default_timeout_ms = (uint32_t)boot_config->request_deadline_ms;
+    w->upstream = lf_upstream_new(w->ctx.loop, &uc);
+    if (w->upstream == NULL) {
+        snprintf(err, errlen, "worker %u: cannot create the upstream HTTP client", w->id);
+        return -1;
+    }
+    w->metrics = lf_metrics_shard(lf_runtime_metrics(), (int)w->id);
     return 0;
+}
+
+void lf_app_worker_bind(struct lf_worker *w)
+{
+    lf_metrics_bind_thread(w->metrics);
 }
 
 void lf_app_worker_stop(struct lf_worker *w)
 {
-    (void)w;
+    lf_upstream_free(w->upstream);
+    w->upstream = NULL;
 }
 
 /* ---- reload ---- */
@@ -260,4 +317,15 @@ Exit:
     lf_registry_release(old);
     pthread_mutex_unlock(&reload_mu);
     return result;
+}
+
+uint32_t lf_app_generation_units(struct lf_http *h)
+{
+    if (h->route->fn != lf_h_generate_batch)
+        return 1;
+    /* a batch counts one generation per requested type (an invalid body counts one: it gets its 400) */
+    json_t *b = h->req->entity.base ? json_loadb(h->req->entity.base, h->req->entity.len, 0, NULL) : NULL;
+    size_t n = json_array_size(json_object_get(b, "content_types"));
+    json_decref(b);
+    return n > 0 && n <= 8 ? (uint32_t)n : 1;
 }

@@ -30,6 +30,10 @@ void lf_app_on_response(struct lf_http *h, int status, uint64_t total_ns, uint64
 /** Per-worker resources (upstream client, metrics shard). */
 int lf_app_worker_init(struct lf_worker *w, char *err, size_t errlen);
 void lf_app_worker_stop(struct lf_worker *w);
+/** Called on the worker's own thread before its loop runs. */
+void lf_app_worker_bind(struct lf_worker *w);
+/** Generations a request counts for (batch: one per content type). */
+uint32_t lf_app_generation_units(struct lf_http *h);
 
 /** Key of the bootstrap user / admin (generated when not configured). */
 const char *lf_app_user_key(void);

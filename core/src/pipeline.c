@@ -202,11 +202,6 @@ static void finish(struct lf_gen *g, int status, json_t *body)
         gen_free(g);
 }
 
-static json_t *attempts_copy(struct lf_gen *g)
-{
-    return json_deep_copy(g->attempts);
-}
-
 /* ---- success: build the response ---- */
 
 static json_t *build_response(struct lf_gen *g)

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "content_types.h"
+#include "router.h"
+#include "runtime.h"
 #include "log.h"
 #include "mem.h"
 #include "util.h"
@@ -371,7 +373,7 @@ static void scan_dir(struct lf_registry *reg, const struct lf_registry *previous
                      const char *kind_dir, uint32_t kind)
 {
     char dirpath[PATH_MAX], realdir[PATH_MAX];
-    snprintf(dirpath, sizeof(dirpath), "%s/%s", plugin_dir, kind_dir);
+    snprintf(dirpath, sizeof(dirpath), "%.3900s/%s", plugin_dir, kind_dir);
     DIR *d = opendir(dirpath);
     if (d == NULL) {
         json_array_append_new(reg->warnings, json_sprintf("plugin directory %s: %s", dirpath, strerror(errno)));
@@ -393,8 +395,8 @@ static void scan_dir(struct lf_registry *reg, const struct lf_registry *previous
     if (nnames > 0)
         qsort(names, nnames, sizeof(*names), cmp_str);
     for (size_t i = 0; i < nnames; ++i) {
-        char path[PATH_MAX], real[PATH_MAX], err[512];
-        snprintf(path, sizeof(path), "%s/%s", dirpath, names[i]);
+        char path[PATH_MAX + 320], real[PATH_MAX], err[3 * PATH_MAX];
+        snprintf(path, sizeof(path), "%.4000s/%.255s", dirpath, names[i]);
         struct lf_plugin_file *pf = NULL;
         if (realpath(path, real) == NULL || strncmp(real, realdir, strlen(realdir)) != 0 ||
             real[strlen(realdir)] != '/') {
@@ -563,6 +565,7 @@ static void registry_free(struct lf_registry *reg)
         if (p->state != NULL && p->plugin != NULL && p->plugin->desc.destroy != NULL)
             p->plugin->desc.destroy(p->state);
         cfg_free(p->cfg);
+        lf_provider_rt_release(p->rt);
         lf_free(p->name);
         lf_free(p->disabled_reason);
     }
@@ -622,6 +625,7 @@ struct lf_registry *lf_registry_build(struct lf_config *config, const struct lf_
         p->conf = pc;
         p->priority = pc->priority;
         p->weight = pc->weight;
+        p->rt = lf_runtime_provider_rt(p);
         if (bad_plugin_ref(pc->plugin)) {
             snprintf(err, errlen, "$.providers[%zu].plugin: \"%s\" refused: path outside the plugin directory", i,
                      pc->plugin);

@@ -405,9 +405,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     h->start_ns = lf_now_ns();
     atomic_fetch_add(&w->inflight, 1);
 
-    h2o_iovec_t rid;
+    h2o_iovec_t rid = {NULL, 0};
     ssize_t ri = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);
-    if (ri >= 0 && valid_request_id((rid = req->headers.entries[ri].value).base, rid.len)) {
+    if (ri >= 0)
+        rid = req->headers.entries[ri].value;
+    if (ri >= 0 && valid_request_id(rid.base, rid.len)) {
         memcpy(h->request_id, rid.base, rid.len);
         h->request_id[rid.len] = '\0';
     } else {
@@ -554,6 +556,7 @@ static void *worker_main(void *arg)
 {
     struct lf_worker *w = arg;
     self_worker = w;
+    lf_app_worker_bind(w);
     const struct lf_config *cfg = lf_app_config();
     uint64_t stop_deadline = 0;
     int shutdown_requested = 0;

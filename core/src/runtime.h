@@ -1,0 +1,65 @@
+/*
+ * core/src/runtime.h - process-wide runtime glue: provider runtime state across reloads, key budgets,
+ * rate limits, quality pipeline, storage records and metrics for the pipeline and handlers
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LF_CORE_RUNTIME_H
+#define LF_CORE_RUNTIME_H
+
+#include <jansson.h>
+#include <lafactoria/plugin.h>
+#include <stdint.h>
+
+struct lf_config;
+struct lf_registry;
+struct lf_provider;
+struct lf_budget;
+struct lf_http;
+struct lf_metrics;
+
+/** Create the process-wide state (before the first registry is built). */
+void lf_runtime_init(const struct lf_config *cfg);
+void lf_runtime_shutdown(void);
+
+/** Runtime state of provider `name` (new reference) configured from `p` (budgets). */
+struct lf_provider_rt *lf_runtime_provider_rt(struct lf_provider *p);
+/** After publishing a generation: forget runtime state of providers it no longer names. */
+void lf_runtime_retain(struct lf_registry *reg);
+/** Apply a generation's rate-limit and budget settings. */
+void lf_runtime_apply_config(const struct lf_config *cfg);
+
+/** Budget of an API key (NULL when key budgets are not configured or key_id is NULL). */
+struct lf_budget *lf_runtime_key_budget(const char *key_id);
+
+/**
+ * Rate limits for a keyed request: fills h->rl_* and returns 0, or answers 429 and returns -1.
+ * generations = number of generations the request counts for (0 for non-generation routes).
+ */
+int lf_runtime_ratelimit(struct lf_http *h, uint32_t generations);
+/** Failed authentication from an address: returns 1 when the address is now blocked. */
+int lf_runtime_auth_failure(const char *addr, uint64_t *retry_after_s);
+/** 1 when the address is currently blocked for failed authentication. */
+int lf_runtime_auth_blocked(const char *addr, uint64_t *retry_after_s);
+
+/** Quality metrics of content (NULL when no scorer is enabled). */
+json_t *lf_runtime_quality(struct lf_registry *reg, const char *content_type, const char *age_group,
+                           const json_t *content, const json_t *objectives, const json_t *schema, double *overall,
+                           int *meets_all);
+
+/** Storage and metrics records. */
+void lf_runtime_record_attempt(struct lf_provider *p, const char *gen_id, const char *request_id, const char *key_id,
+                               json_t *outcome, uint32_t failure, double latency_ms, const struct lf_gen_result *r,
+                               double cost, const char *content_type);
+void lf_runtime_store_generation(json_t *resp, const char *key_id, const char *request_id, const char *batch_id,
+                                 const char *requirements, json_t *objectives);
+/** One api_usage row per keyed request. */
+void lf_runtime_store_api_usage(struct lf_http *h, int status, uint64_t total_ns, size_t bytes_out);
+void lf_runtime_store_chat(const char *id, const char *request_id, const char *key_id, json_t *body);
+
+/** Process-wide metrics. */
+struct lf_metrics *lf_runtime_metrics(void);
+
+/** Database state: "not_configured", "up", "down". */
+const char *lf_runtime_db_state(void);
+
+#endif
