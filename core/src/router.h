@@ -136,13 +136,13 @@ enum lf_route_strategy {
 enum lf_route_exclusion {
     LF_ROUTE_OK = 0,
     LF_ROUTE_DISABLED = 1, /**< enabled == 0 */
-    LF_ROUTE_CIRCUIT_OPEN =
-        2, /**< breaker open and cooling down, or half-open with its probe in flight */
+    /** breaker open and cooling down, or half-open with its probe in flight */
+    LF_ROUTE_CIRCUIT_OPEN = 2,
     LF_ROUTE_OVER_BUDGET = 3,   /**< the provider's budget cannot take the estimated cost */
     LF_ROUTE_KEY_BUDGET = 4,    /**< the API key's budget cannot take the estimated cost */
     LF_ROUTE_OVER_MAX_COST = 5, /**< estimated cost > the request's max_cost_usd */
-    LF_ROUTE_PRICE_UNKNOWN =
-        6,                   /**< max_cost_usd given but the provider has no price for the model */
+    /** max_cost_usd given but the provider has no price for the model */
+    LF_ROUTE_PRICE_UNKNOWN = 6,
     LF_ROUTE_NOT_PINNED = 7, /**< the request pinned another provider */
     LF_ROUTE_TOO_MANY = 8,   /**< beyond LF_ROUTE_MAX candidates */
 };
@@ -297,8 +297,8 @@ struct lf_failover {
 /** Outcome of lf_failover_next(). */
 enum lf_failover_step {
     LF_FAILOVER_ATTEMPT = 0, /**< try route->routable[*pos] after *delay_ms */
-    LF_FAILOVER_EXHAUSTED =
-        1, /**< no provider left: 502 UPSTREAM_FAILED (or 503 if none was tried) */
+    /** no provider left: 502 UPSTREAM_FAILED (or 503 if none was tried) */
+    LF_FAILOVER_EXHAUSTED = 1,
     LF_FAILOVER_MAX_ATTEMPTS = 2, /**< max_attempts reached: 502 UPSTREAM_FAILED */
     LF_FAILOVER_DEADLINE = 3,     /**< the next attempt could not start before the deadline: 504 */
 };
