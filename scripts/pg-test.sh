@@ -14,7 +14,9 @@ if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
 fi
 RUNAS=""
 if [ "$(id -u)" = 0 ]; then RUNAS="runuser -u postgres --"; fi
+# Tests trade durability for speed; LF_PG_DURABLE=1 keeps PostgreSQL's defaults (fsync on) for benchmarks.
 OPTS="-c listen_addresses= -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+if [ "${LF_PG_DURABLE:-0}" = 1 ]; then OPTS="-c listen_addresses="; fi
 
 pg_start() {
     $RUNAS "$PGBIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 30 -o "$OPTS -k $1" start >/dev/null

@@ -37,8 +37,22 @@ static const char *const kind_names[K__COUNT] = {"generation", "attempt", "api_u
 #define USER_OK "(r.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id))"
 
 /* Statements per kind, each taking $1 = a JSON array of records. Order matters (content before assessment). */
+/*
+ * A generation fills educational_content and, when it carries quality_metrics, quality_assessments, in one
+ * statement: the batch is parsed once (MATERIALIZED), the content rows go in through a data-modifying CTE and
+ * the assessments follow for content inserted now or stored by an earlier (replayed) batch.
+ */
 static const char *const sql_generation =
-    "INSERT INTO educational_content (id, user_id, content_type, topic, age_group, generated_content, "
+    "WITH r AS MATERIALIZED (SELECT (j->>'id')::uuid AS id, (j->>'created_at')::timestamptz AS created_at, "
+    "j->>'request_id' AS request_id, (j->>'user_id')::uuid AS user_id, "
+    "j->>'content_type' AS content_type, j->>'topic' AS topic, j->>'age_group' AS age_group, "
+    "j->>'additional_requirements' AS additional_requirements, "
+    "NULLIF(j->'learning_objectives', 'null'::jsonb) AS learning_objectives, "
+    "NULLIF(j->'generated_content', 'null'::jsonb) AS generated_content, "
+    "NULLIF(j->'quality_metrics', 'null'::jsonb) AS quality_metrics, "
+    "NULLIF(j->'metadata', 'null'::jsonb) AS metadata "
+    "FROM (SELECT e::jsonb AS j FROM json_array_elements($1::json) e OFFSET 0) s), "
+    "ins AS (INSERT INTO educational_content (id, user_id, content_type, topic, age_group, generated_content, "
     "learning_objectives, quality_score, educational_effectiveness, factual_accuracy, age_appropriateness, "
     "cognitive_load_metrics, generation_duration_ms, tokens_used, ai_provider, ai_model, prompt_template, "
     "additional_requirements, created_at, updated_at, request_id, prompt_tokens, completion_tokens, cost_usd, "
@@ -58,12 +72,7 @@ static const char *const sql_generation =
     "COALESCE(r.created_at, NOW()), COALESCE(r.created_at, NOW()), LEFT(r.request_id, 128), "
     INTN("r.metadata->'tokens'->>'prompt'") ", " INTN("r.metadata->'tokens'->>'completion'") ", "
     "(r.metadata->>'cost_usd')::numeric, r.quality_metrics, r.metadata "
-    "FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, created_at timestamptz, request_id text, user_id uuid, "
-    "content_type text, topic text, age_group text, additional_requirements text, learning_objectives jsonb, "
-    "generated_content jsonb, quality_metrics jsonb, metadata jsonb) "
-    "WHERE " USER_OK " ON CONFLICT (id) DO NOTHING";
-
-static const char *const sql_assessment =
+    "FROM r WHERE " USER_OK " ON CONFLICT (id) DO NOTHING RETURNING id) "
     "INSERT INTO quality_assessments (id, content_id, overall_quality_score, educational_effectiveness, "
     "factual_accuracy, age_appropriateness, structural_quality, engagement_level, readability_score, "
     "cognitive_load_metrics, meets_quality_threshold, meets_educational_threshold, meets_factual_threshold, "
@@ -76,10 +85,9 @@ static const char *const sql_assessment =
     "q->'cognitive_load', (q->'meets_thresholds'->>'overall')::boolean, "
     "(q->'meets_thresholds'->>'educational')::boolean, (q->'meets_thresholds'->>'factual')::boolean, "
     "q, 'lafactoria', COALESCE(r.created_at, NOW()) "
-    "FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, created_at timestamptz, quality_metrics jsonb), "
-    "LATERAL (SELECT r.quality_metrics AS q) l "
-    "WHERE jsonb_typeof(r.quality_metrics) = 'object' "
-    "AND EXISTS (SELECT 1 FROM educational_content e WHERE e.id = r.id) ON CONFLICT (id) DO NOTHING";
+    "FROM r, LATERAL (SELECT r.quality_metrics AS q) l "
+    "WHERE jsonb_typeof(r.quality_metrics) = 'object' AND (r.id IN (SELECT id FROM ins) "
+    "OR EXISTS (SELECT 1 FROM educational_content e WHERE e.id = r.id)) ON CONFLICT (id) DO NOTHING";
 
 static const char *const sql_attempt =
     "INSERT INTO provider_attempts (id, request_id, content_id, user_id, attempt_no, provider, model, outcome, "
@@ -90,10 +98,16 @@ static const char *const sql_attempt =
     INTN("r.http_status") ", " INTN("r.latency_ms") ", " INTN("r.prompt_tokens") ", "
     INTN("r.completion_tokens") ", COALESCE(r.tokens_estimated, FALSE), r.cost_usd, r.error, "
     "COALESCE(r.created_at, NOW()) "
-    "FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, created_at timestamptz, request_id text, content_id uuid, "
-    "user_id uuid, attempt_no numeric, provider text, model text, outcome text, http_status numeric, "
-    "latency_ms numeric, prompt_tokens numeric, completion_tokens numeric, tokens_estimated boolean, "
-    "cost_usd numeric, error text) "
+    "FROM (SELECT (j->>'id')::uuid AS id, (j->>'created_at')::timestamptz AS created_at, "
+    "j->>'request_id' AS request_id, (j->>'content_id')::uuid AS content_id, "
+    "(j->>'user_id')::uuid AS user_id, (j->>'attempt_no')::numeric AS attempt_no, "
+    "j->>'provider' AS provider, j->>'model' AS model, j->>'outcome' AS outcome, "
+    "(j->>'http_status')::numeric AS http_status, (j->>'latency_ms')::numeric AS latency_ms, "
+    "(j->>'prompt_tokens')::numeric AS prompt_tokens, "
+    "(j->>'completion_tokens')::numeric AS completion_tokens, "
+    "(j->>'tokens_estimated')::boolean AS tokens_estimated, (j->>'cost_usd')::numeric AS cost_usd, "
+    "j->>'error' AS error "
+    "FROM (SELECT e::jsonb AS j FROM json_array_elements($1::json) e OFFSET 0) s) r "
     "WHERE " USER_OK " ON CONFLICT (id) DO NOTHING";
 
 static const char *const sql_api_usage =
@@ -103,9 +117,15 @@ static const char *const sql_api_usage =
     "LEFT(COALESCE(r.method, ''), 10), " INTN("r.status_code") ", " INTN("r.response_time_ms") ", "
     INTN("r.request_size_bytes") ", " INTN("r.response_size_bytes") ", r.ip_address::inet, r.user_agent, "
     "COALESCE(r.created_at, NOW()), LEFT(r.request_id, 128) "
-    "FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, created_at timestamptz, request_id text, user_id uuid, "
-    "api_key_hash text, endpoint text, method text, status_code numeric, response_time_ms numeric, "
-    "request_size_bytes numeric, response_size_bytes numeric, ip_address text, user_agent text) "
+    "FROM (SELECT (j->>'id')::uuid AS id, (j->>'created_at')::timestamptz AS created_at, "
+    "j->>'request_id' AS request_id, (j->>'user_id')::uuid AS user_id, "
+    "j->>'api_key_hash' AS api_key_hash, j->>'endpoint' AS endpoint, j->>'method' AS method, "
+    "(j->>'status_code')::numeric AS status_code, "
+    "(j->>'response_time_ms')::numeric AS response_time_ms, "
+    "(j->>'request_size_bytes')::numeric AS request_size_bytes, "
+    "(j->>'response_size_bytes')::numeric AS response_size_bytes, j->>'ip_address' AS ip_address, "
+    "j->>'user_agent' AS user_agent "
+    "FROM (SELECT e::jsonb AS j FROM json_array_elements($1::json) e OFFSET 0) s) r "
     "WHERE " USER_OK " ON CONFLICT (id) DO NOTHING";
 
 static const char *const sql_session =
@@ -117,19 +137,30 @@ static const char *const sql_session =
     "COALESCE(r.started_at, r.created_at, NOW()), r.completed_at, " INTN("r.total_duration_ms") ", "
     "r.error_message, COALESCE(r.created_at, NOW()), LEFT(r.request_id, 128), " INTN("r.successful_count") ", "
     INTN("r.failed_count") ", " UNIT("r.average_quality_score") ", r.total_cost_usd, r.details "
-    "FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, created_at timestamptz, request_id text, user_id uuid, "
-    "session_type text, topic text, age_group text, requested_content_types jsonb, status text, "
-    "started_at timestamptz, completed_at timestamptz, total_duration_ms numeric, error_message text, "
-    "successful_count numeric, failed_count numeric, average_quality_score numeric, total_cost_usd numeric, "
-    "details jsonb) "
+    "FROM (SELECT (j->>'id')::uuid AS id, (j->>'created_at')::timestamptz AS created_at, "
+    "j->>'request_id' AS request_id, (j->>'user_id')::uuid AS user_id, "
+    "j->>'session_type' AS session_type, j->>'topic' AS topic, j->>'age_group' AS age_group, "
+    "NULLIF(j->'requested_content_types', 'null'::jsonb) AS requested_content_types, "
+    "j->>'status' AS status, (j->>'started_at')::timestamptz AS started_at, "
+    "(j->>'completed_at')::timestamptz AS completed_at, "
+    "(j->>'total_duration_ms')::numeric AS total_duration_ms, j->>'error_message' AS error_message, "
+    "(j->>'successful_count')::numeric AS successful_count, "
+    "(j->>'failed_count')::numeric AS failed_count, "
+    "(j->>'average_quality_score')::numeric AS average_quality_score, "
+    "(j->>'total_cost_usd')::numeric AS total_cost_usd, "
+    "NULLIF(j->'details', 'null'::jsonb) AS details "
+    "FROM (SELECT e::jsonb AS j FROM json_array_elements($1::json) e OFFSET 0) s) r "
     "WHERE " USER_OK " ON CONFLICT (id) DO NOTHING";
 
 static const char *const sql_feedback =
     "INSERT INTO content_feedback (id, content_id, user_id, rating, feedback_type, feedback_text, created_at) "
     "SELECT r.id, r.content_id, r.user_id, " INTN("r.rating") ", LEFT(r.feedback_type, 50), r.feedback_text, "
     "COALESCE(r.created_at, NOW()) "
-    "FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, created_at timestamptz, content_id uuid, user_id uuid, "
-    "rating numeric, feedback_type text, feedback_text text) "
+    "FROM (SELECT (j->>'id')::uuid AS id, (j->>'created_at')::timestamptz AS created_at, "
+    "(j->>'content_id')::uuid AS content_id, (j->>'user_id')::uuid AS user_id, "
+    "(j->>'rating')::numeric AS rating, j->>'feedback_type' AS feedback_type, "
+    "j->>'feedback_text' AS feedback_text "
+    "FROM (SELECT e::jsonb AS j FROM json_array_elements($1::json) e OFFSET 0) s) r "
     "WHERE " USER_OK " AND EXISTS (SELECT 1 FROM educational_content e WHERE e.id = r.content_id) "
     "ON CONFLICT (id) DO NOTHING";
 
@@ -142,13 +173,10 @@ static const char *const sql_plugin_reload =
     "trigger text, actor text, success boolean, loaded jsonb, unloaded jsonb, unchanged jsonb, errors jsonb, "
     "duration_ms numeric) ON CONFLICT (id) DO NOTHING";
 
-static const char *const *const kind_sql[K__COUNT][3] = {
-    [K_GENERATION] = {&sql_generation, &sql_assessment, NULL},
-    [K_ATTEMPT] = {&sql_attempt, NULL, NULL},
-    [K_API_USAGE] = {&sql_api_usage, NULL, NULL},
-    [K_SESSION] = {&sql_session, NULL, NULL},
-    [K_FEEDBACK] = {&sql_feedback, NULL, NULL},
-    [K_PLUGIN_RELOAD] = {&sql_plugin_reload, NULL, NULL},
+static const char *const *const kind_sql[K__COUNT][1] = {
+    [K_GENERATION] = {&sql_generation},   [K_ATTEMPT] = {&sql_attempt},
+    [K_API_USAGE] = {&sql_api_usage},     [K_SESSION] = {&sql_session},
+    [K_FEEDBACK] = {&sql_feedback},       [K_PLUGIN_RELOAD] = {&sql_plugin_reload},
 };
 
 /* One parsed record of a batch. */
@@ -269,6 +297,9 @@ enum lf_err lf_store_submit(json_t *rec)
     char *line = NULL;
     size_t len;
     char uuid[37], ts[32];
+    unsigned char addr[16];
+    const char *ip;
+    json_t *ordered = NULL;
 
     if (!S.started) {
         rc = LF_ENOTFOUND;
@@ -292,7 +323,15 @@ enum lf_err lf_store_submit(json_t *rec)
         now_rfc3339(ts);
         json_object_set_new(rec, "created_at", json_string(ts));
     }
-    line = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII); /* no raw newline can appear in the line */
+    ip = json_string_value(json_object_get(rec, "ip_address"));
+    if (ip != NULL && inet_pton(AF_INET, ip, addr) != 1 && inet_pton(AF_INET6, ip, addr) != 1) {
+        json_object_del(rec, "ip_address"); /* an unparsable client address must not cost the row */
+    }
+    /* "kind" first, so the store thread routes the line without parsing it */
+    ordered = json_pack("{s:O}", "kind", kind);
+    json_object_del(rec, "kind");
+    json_object_update(ordered, rec);
+    line = json_dumps(ordered, JSON_COMPACT | JSON_ENSURE_ASCII); /* no raw newline can appear in the line */
     if (line == NULL) {
         goto Exit;
     }
@@ -311,6 +350,7 @@ Exit:
         lf_log_error(MODULE, "record refused: not an object with a string \"kind\" and a uuid \"id\"");
     }
     free(line);
+    json_decref(ordered);
     json_decref(rec);
     return rc;
 }
@@ -340,6 +380,21 @@ static int db_connect(void)
     }
     PGresult *r = PQexec(c, "SET client_min_messages = warning");
     PQclear(r);
+    /* prepare every statement once per connection: the big INSERTs are not re-planned per batch */
+    for (int k = 0; k < K__COUNT; k++) {
+        char name[32];
+        snprintf(name, sizeof(name), "lf_store_%d", k);
+        r = PQprepare(c, name, *kind_sql[k][0], 1, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            char e[256];
+            snprintf(e, sizeof(e), "prepare %s: %s", kind_names[k], PQresultErrorMessage(r));
+            set_error(e);
+            PQclear(r);
+            PQfinish(c);
+            return 0;
+        }
+        PQclear(r);
+    }
     S.conn = c;
     if (!atomic_exchange(&S.db_up, 1)) {
         lf_log_info(MODULE, "database connection up");
@@ -407,16 +462,33 @@ static int exec_simple(const char *sql)
 /* Run the statements of `kind` with the JSON array `arr`. Returns classify() of the first failure. */
 static int exec_kind(int kind, const char *arr, char *errout, size_t errlen)
 {
-    for (int s = 0; s < 3 && kind_sql[kind][s] != NULL; s++) {
-        const char *params[1] = {arr};
-        PGresult *r = PQexecParams(S.conn, *kind_sql[kind][s], 1, NULL, params, NULL, NULL, 0);
-        int c = classify(r);
-        if (c != 0) {
-            short_error(r, errout, errlen);
-            PQclear(r);
-            return c;
+    const char *params[1] = {arr};
+    char name[32];
+    snprintf(name, sizeof(name), "lf_store_%d", kind);
+    PGresult *r = PQexecPrepared(S.conn, name, 1, params, NULL, NULL, 0);
+    int c = classify(r);
+    if (c != 0) {
+        short_error(r, errout, errlen);
+    }
+    PQclear(r);
+    return c;
+}
+
+/* lf_store_submit() writes "kind" first: recognise {"kind":"<name>", without parsing the record. */
+static int fast_kind(struct rec *r)
+{
+    static const char pre[] = "{\"kind\":\"";
+    const size_t pl = sizeof(pre) - 1;
+    if (r->len < pl + 3 || memcmp(r->txt, pre, pl) != 0) {
+        return 0;
+    }
+    for (int x = 0; x < K__COUNT; x++) {
+        size_t kl = strlen(kind_names[x]);
+        if (r->len > pl + kl + 2 && memcmp(r->txt + pl, kind_names[x], kl) == 0 && r->txt[pl + kl] == '"' &&
+            r->txt[pl + kl + 1] == ',') {
+            r->kind = x;
+            return 1;
         }
-        PQclear(r);
     }
     return 0;
 }
@@ -427,12 +499,16 @@ static void parse_batch(const struct lf_journal_batch *b, struct rec *recs)
     for (size_t i = 0; i < b->count; i++) {
         struct rec *r = &recs[i];
         json_error_t je;
-        json_t *o = json_loadb(b->lines[i], b->lens[i], 0, &je);
+        json_t *o;
         memset(r, 0, sizeof(*r));
         r->line = b->lines[i];
         r->line_len = b->lens[i];
         r->txt = b->lines[i];
         r->len = b->lens[i];
+        if (fast_kind(r)) {
+            continue;
+        }
+        o = json_loadb(b->lines[i], b->lens[i], 0, &je);
         r->kind = -1;
         r->why = "not a JSON object";
         if (o == NULL || !json_is_object(o)) {
