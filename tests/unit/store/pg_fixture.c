@@ -15,6 +15,8 @@ static char pgtmp[512];
 static char pgbin[512];
 static char conn_slots[8][1024];
 static int slot;
+static char tmpdirs[64][64];
+static int ntmp;
 
 static void die(const char *msg)
 {
@@ -67,6 +69,13 @@ void pgfx_stop(void)
         fprintf(stderr, "pg_fixture: stop failed\n");
     }
     pgtmp[0] = '\0';
+    for (int i = 0; i < ntmp; i++) {
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdirs[i]);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "pg_fixture: cannot remove %s\n", tmpdirs[i]);
+        }
+    }
+    ntmp = 0;
 }
 
 void pgfx_server_stop(void)
@@ -196,5 +205,8 @@ void pgfx_tmpdir(char *out, size_t outlen)
     snprintf(out, outlen, "/tmp/lfstore.XXXXXX");
     if (mkdtemp(out) == NULL) {
         die("mkdtemp failed");
+    }
+    if (ntmp < 64) {
+        snprintf(tmpdirs[ntmp++], sizeof(tmpdirs[0]), "%s", out);
     }
 }
