@@ -163,6 +163,7 @@ int lf_cli_generate(struct lf_config *cfg, int argc, char **argv)
     rc = job.status == 200 ? 0 : 1;
     json_decref(job.body);
     lf_upstream_free(w->upstream);
+    lf_worker_dispose_timeouts(w);
     lf_free(w->timeouts);
     lf_free(w->timeout_ms);
     h2o_evloop_destroy(w->ctx.loop);

@@ -54,6 +54,14 @@ h2o_timeout_t *lf_worker_timeout(struct lf_worker *w, uint32_t ms)
     return &w->timeouts[i];
 }
 
+void lf_worker_dispose_timeouts(struct lf_worker *w)
+{
+    for (size_t i = 0; i < w->ntimeouts; ++i)
+        if (h2o_linklist_is_empty(&w->timeouts[i]._entries))
+            h2o_timeout_dispose(w->ctx.loop, &w->timeouts[i]);
+    w->ntimeouts = 0;
+}
+
 /* ---- responses ---- */
 
 static void add_header(struct lf_http *h, const char *name, const char *value)
@@ -574,6 +582,24 @@ static void *worker_main(void *arg)
                 break;
         }
     }
+    /* let answered connections close (bounded): disposing a context with live connections is not allowed */
+    uint64_t linger_until = lf_now_ms() + 1000;
+    while ((!h2o_linklist_is_empty(&w->ctx.http1._conns) || !h2o_linklist_is_empty(&w->ctx.http2._conns)) &&
+           lf_now_ms() < linger_until)
+        h2o_evloop_run(w->ctx.loop, 20);
+    w->lingering = !h2o_linklist_is_empty(&w->ctx.http1._conns) || !h2o_linklist_is_empty(&w->ctx.http2._conns);
+    /* h2o's own timers (e.g. the one-second tick) may still hold entries: let them run out, bounded */
+    h2o_timeout_t *own[] = {&w->ctx.zero_timeout,      &w->ctx.one_sec_timeout,    &w->ctx.hundred_ms_timeout,
+                            &w->ctx.handshake_timeout, &w->ctx.http1.req_timeout,  &w->ctx.http2.idle_timeout,
+                            &w->ctx.http2.graceful_shutdown_timeout, &w->ctx.proxy.io_timeout};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); ++i) {
+        while (!h2o_linklist_is_empty(&own[i]->_entries) && lf_now_ms() < linger_until + 1500)
+            h2o_evloop_run(w->ctx.loop, 20);
+        if (!h2o_linklist_is_empty(&own[i]->_entries)) {
+            lf_log_debug(MODULE, "worker %u: h2o timeout %zu still has entries at exit", w->id, i);
+            w->lingering = 1;
+        }
+    }
     if (atomic_load(&w->inflight) != 0)
         lf_log_warn(MODULE, "worker %u: shutdown timeout with %ld requests still in flight", w->id,
                     atomic_load(&w->inflight));
@@ -605,7 +631,10 @@ static int setup_worker(struct lf_worker *w, unsigned id, const struct lf_config
 static void dispose_worker(struct lf_worker *w)
 {
     close_listener(w);
+    if (w->lingering)
+        return; /* idle keep-alive clients still connected: the process exits without tearing the loop down */
     h2o_context_dispose(&w->ctx);
+    lf_worker_dispose_timeouts(w);
     h2o_evloop_destroy(w->ctx.loop);
     lf_free(w->timeouts);
     lf_free(w->timeout_ms);
@@ -695,11 +724,16 @@ int lf_server_run(void)
     atomic_store(&lf_server.stopping, 1);
     for (unsigned i = 0; i < lf_server.nworkers; ++i)
         pthread_join(lf_server.workers[i].tid, NULL);
-    for (unsigned i = 0; i < lf_server.nworkers; ++i)
+    int lingering = 0;
+    for (unsigned i = 0; i < lf_server.nworkers; ++i) {
+        lingering |= lf_server.workers[i].lingering;
         dispose_worker(&lf_server.workers[i]);
-    lf_free(lf_server.workers);
-    lf_server.workers = NULL;
-    h2o_config_dispose(&globalconf);
+    }
+    if (!lingering) {
+        lf_free(lf_server.workers);
+        lf_server.workers = NULL;
+        h2o_config_dispose(&globalconf);
+    }
     lf_log_info(MODULE, "stopped");
     return 0;
 }

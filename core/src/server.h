@@ -62,6 +62,7 @@ struct lf_worker {
     uint32_t *timeout_ms;
     size_t ntimeouts;
     uint64_t rng;
+    int lingering;
 };
 
 /** Per-request context (lives in req->pool). */
@@ -112,6 +113,8 @@ const char *lf_http_query(struct lf_http *h, const char *name);
 
 /** A timeout entry list for `ms` on this worker's loop (created on first use). */
 h2o_timeout_t *lf_worker_timeout(struct lf_worker *w, uint32_t ms);
+/** Dispose the lazily created timeouts (before h2o_evloop_destroy). */
+void lf_worker_dispose_timeouts(struct lf_worker *w);
 /** The worker running on this thread, or NULL. */
 struct lf_worker *lf_worker_self(void);
 
