@@ -571,7 +571,11 @@ def main(argv):
     ThreadingHTTPServer.daemon_threads = True
     ThreadingHTTPServer.request_queue_size = 1024
     srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    print("READY %d" % srv.server_address[1], flush=True)
+    try:  # one write; a reader that went away must not kill the server
+        sys.stdout.write("READY %d\n" % srv.server_address[1])
+        sys.stdout.flush()
+    except (BrokenPipeError, OSError):
+        pass
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

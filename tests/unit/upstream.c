@@ -39,6 +39,26 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Wait until the fake accepts connections (at most 5 s). */
+static int wait_listening(int port)
+{
+    struct sockaddr_in a;
+    int i, s, ok = 0;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (i = 0; i < 500 && !ok; i++) {
+        s = socket(AF_INET, SOCK_STREAM, 0);
+        ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
+        close(s);
+        if (!ok)
+            usleep(10000);
+    }
+    return ok ? 0 : -1;
+}
+
 static int start_fake(void)
 {
     int pfd[2];
@@ -67,7 +87,7 @@ static int start_fake(void)
     close(pfd[0]);
     if (sscanf(buf, "READY %d", &fake_port) != 1)
         return -1;
-    return 0;
+    return wait_listening(fake_port);
 }
 
 static int group_setup(void **st)
