@@ -141,27 +141,42 @@ static json_t *requirement_sentence(const struct ctx *c)
     return j;
 }
 
-/* Overview: intro plus, when given, the requirement sentence. */
+/* "Learning goals: skill; skill." from the user's objectives, appended to b (nothing without them). */
+static void goals_sentence(struct buf *b, const struct ctx *c)
+{
+    size_t i, n = 0;
+    json_t *o;
+    json_array_foreach(c->objectives, i, o)
+    {
+        const char *skill = json_string_value(json_object_get(o, "specific_skill"));
+        if (skill == NULL) {
+            continue;
+        }
+        buf_str(b, n++ ? "; " : "Learning goals: ");
+        buf_str(b, skill);
+    }
+    if (n > 0) {
+        buf_str(b, ".");
+    }
+}
+
+/* Overview: intro plus, when given, the learning goals and the requirement sentence. */
 static json_t *overview(const struct ctx *c)
 {
-    json_t *intro = tj(c->st->intro, c->topic);
-    json_t *req = requirement_sentence(c);
-    json_t *out;
-    char *s;
-    if (req == NULL || intro == NULL) {
-        json_decref(req);
-        return intro;
+    struct buf b = {0};
+    json_t *req = requirement_sentence(c), *out;
+    buf_tpl(&b, c->st->intro, c->topic);
+    if (json_array_size(c->objectives) > 0) {
+        buf_str(&b, " ");
+        goals_sentence(&b, c);
     }
-    s = malloc(json_string_length(intro) + json_string_length(req) + 2);
-    if (s == NULL) {
+    if (req != NULL) {
+        buf_str(&b, " ");
+        buf_str(&b, json_string_value(req));
         json_decref(req);
-        return intro;
     }
-    sprintf(s, "%s %s", json_string_value(intro), json_string_value(req));
-    out = json_string(s);
-    free(s);
-    json_decref(intro);
-    json_decref(req);
+    out = b.oom || b.p == NULL ? NULL : json_string(b.p);
+    free(b.p);
     return out;
 }
 
@@ -377,6 +392,16 @@ static json_t *gen_faq(const struct ctx *c)
                                                "Does this material follow my additional requirements?", "answer",
                                                requirement_sentence(c), "category", "about this material"));
     }
+    if (json_array_size(c->objectives) > 0) {
+        struct buf b = {0};
+        goals_sentence(&b, c);
+        if (!b.oom && b.p != NULL) {
+            json_array_append_new(items, json_pack("{s:s, s:s, s:s}", "question",
+                                                   "Which learning goals does this material support?", "answer",
+                                                   b.p, "category", "about this material"));
+        }
+        free(b.p);
+    }
     json_object_set_new(root, "items", items);
     return root;
 }
@@ -407,13 +432,19 @@ static json_t *gen_flashcards(const struct ctx *c)
                                                    "category", "learning objective", "difficulty", "medium"));
         }
     }
+    if (c->req != NULL && c->req[0] != '\0' && json_array_size(items) < 25) {
+        json_array_append_new(items, json_pack("{s:s, s:o, s:s, s:s}", "term", "Focus of this deck", "definition",
+                                               requirement_sentence(c), "category", "about this deck", "difficulty",
+                                               "easy"));
+    }
     json_object_set_new(root, "items", items);
     return root;
 }
 
 static json_t *gen_questions(const struct ctx *c)
 {
-    json_t *root = json_object(), *qs = json_array();
+    json_t *root = json_object(), *qs = json_array(), *o;
+    size_t i;
     json_object_set_new(root, "title", title("Reading Guide Questions", c));
     for (int a = 0; a < OFFLINE_ASPECTS; a++) {
         struct buf hint = {0};
@@ -425,6 +456,31 @@ static json_t *gen_questions(const struct ctx *c)
                                             a < 4 ? "comprehension" : a < 7 ? "analysis" : "discussion", "hint",
                                             hint.p ? hint.p : ""));
         free(hint.p);
+    }
+    json_array_foreach(c->objectives, i, o)
+    {
+        const char *skill = json_string_value(json_object_get(o, "specific_skill"));
+        struct buf b = {0};
+        if (skill == NULL || json_array_size(qs) >= 14) {
+            continue;
+        }
+        buf_str(&b, "How would you show that you can do this: \"");
+        buf_add(&b, skill, utf8_prefix(skill, 200));
+        buf_str(&b, "\"?");
+        if (!b.oom && b.p != NULL) {
+            json_array_append_new(qs, json_pack("{s:s, s:s}", "question", b.p, "type", "discussion"));
+        }
+        free(b.p);
+    }
+    if (c->req != NULL && c->req[0] != '\0') {
+        struct buf b = {0};
+        buf_str(&b, "How does the material address this request: \"");
+        buf_add(&b, c->req, utf8_prefix(c->req, MAX_REQ_BYTES));
+        buf_str(&b, "\"?");
+        if (!b.oom && b.p != NULL) {
+            json_array_append_new(qs, json_pack("{s:s, s:s}", "question", b.p, "type", "discussion"));
+        }
+        free(b.p);
     }
     json_object_set_new(root, "questions", qs);
     return root;
