@@ -20,13 +20,10 @@
 
 int lf_text_is_word_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+    return (unsigned char)((c | 32) - 'a') < 26u || (unsigned char)(c - '0') < 10u || c >= 0x80;
 }
 
-static int is_vowel(char c, size_t pos)
-{
-    return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || (c == 'y' && pos > 0);
-}
+#define WORD(c) lf_text_is_word_char((unsigned char)(c))
 
 static int is_digit(unsigned char c)
 {
@@ -52,49 +49,50 @@ double lf_text_clamp01(double x)
  */
 int lf_text_syllables(const char *w, size_t n)
 {
+    /* bit (c - 'a') set for a e i o u y */
+    const uint32_t vmask = (1u << 0) | (1u << 4) | (1u << 8) | (1u << 14) | (1u << 20) | (1u << 24);
     char b[33];
+    unsigned char isv[33];
     size_t L = 0;
     for (size_t i = 0; i < n && L < 32; i++) {
-        char c = w[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c >= 'a' && c <= 'z')
-            b[L++] = c;
+        unsigned char c = (unsigned char)w[i] | 32u;
+        if (c >= 'a' && c <= 'z') {
+            b[L] = (char)c;
+            isv[L] = (unsigned char)((vmask >> (c - 'a')) & 1u);
+            L++;
+        }
     }
-    b[L] = '\0';
     if (L <= 3)
         return 1;
+    if (b[0] == 'y')
+        isv[0] = 0;
     int count = 0;
-    int prev = 0;
     for (size_t i = 0; i < L; i++) {
-        int v = is_vowel(b[i], i);
-        if (v && !prev)
+        if (!isv[i])
+            continue;
+        if (i == 0 || !isv[i - 1]) {
             count++;
-        if (v && prev && i >= 1) {
+        } else if (i >= 2) {
             char a = b[i - 1], c = b[i];
             int hiatus = (a == 'i' && (c == 'a' || c == 'u' || c == 'o')) || (a == 'e' && c == 'o') ||
                          (a == 'u' && (c == 'a' || c == 'o'));
-            if (hiatus && i >= 2) {
+            if (hiatus) {
                 char p = b[i - 2];
                 if (p != 't' && p != 's' && p != 'c' && p != 'x' && p != 'g')
                     count++;
             }
         }
-        prev = v;
     }
-    char last = b[L - 1], pen = b[L - 2];
-    if (last == 'e' && !is_vowel(pen, L - 2)) {
-        int le = pen == 'l' && L >= 3 && !is_vowel(b[L - 3], L - 3);
+    char last = b[L - 1], pen = b[L - 2], p3 = b[L - 3];
+    if (last == 'e' && !isv[L - 2]) {
+        int le = pen == 'l' && !isv[L - 3];
         if (!le && count > 1)
             count--;
-    } else if (last == 'd' && pen == 'e' && L >= 3) {
-        char p = b[L - 3];
-        if (p != 't' && p != 'd' && !is_vowel(p, L - 3) && count > 1)
+    } else if (last == 'd' && pen == 'e') {
+        if (p3 != 't' && p3 != 'd' && !isv[L - 3] && count > 1)
             count--;
-    } else if (last == 's' && pen == 'e' && L >= 3) {
-        char p = b[L - 3];
-        if (p != 's' && p != 'x' && p != 'z' && p != 'c' && p != 'g' && p != 'h' && !is_vowel(p, L - 3) &&
-            count > 1)
+    } else if (last == 's' && pen == 'e') {
+        if (p3 != 's' && p3 != 'x' && p3 != 'z' && p3 != 'c' && p3 != 'g' && p3 != 'h' && !isv[L - 3] && count > 1)
             count--;
     }
     return count < 1 ? 1 : count;
@@ -145,6 +143,11 @@ static void end_paragraph(struct state *z)
 
 void lf_text_analyze(const char *s, size_t n, struct lf_text_stats *st)
 {
+    lf_text_analyze_ex(s, n, st, 1);
+}
+
+void lf_text_analyze_ex(const char *s, size_t n, struct lf_text_stats *st, int syllables)
+{
     struct state z = {st, 0, 0, 0, 0};
     char last[8];
     size_t lastlen = 0;
@@ -173,7 +176,7 @@ void lf_text_analyze(const char *s, size_t n, struct lf_text_stats *st)
                 break;
             }
             size_t len = i - b;
-            int syl = is_digit(c) ? 1 : lf_text_syllables(s + b, len);
+            int syl = (!syllables || is_digit(c)) ? 1 : lf_text_syllables(s + b, len);
             st->words++;
             st->letters += letters;
             st->syllables += (size_t)syl;
@@ -235,8 +238,8 @@ void lf_text_analyze(const char *s, size_t n, struct lf_text_stats *st)
 char *lf_text_lower(const char *s, size_t n, char *out)
 {
     for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+        unsigned char c = (unsigned char)s[i];
+        out[i] = (char)(c + (((unsigned char)(c - 'A') < 26u) << 5)); /* branch-free, vectorises */
     }
     out[n] = '\0';
     return out;
@@ -267,16 +270,21 @@ size_t lf_text_match_ex(const char *lower, size_t n, const char *const *phrases,
         head[f] = (int16_t)k;
         local[k] = 0;
     }
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && !WORD(lower[i]))
+            i++;
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)lower[i];
-        if (!lf_text_is_word_char(c) || (i > 0 && lf_text_is_word_char((unsigned char)lower[i - 1])))
-            continue;
+        size_t w = i; /* a word starts at w */
+        while (i < n && WORD(lower[i]))
+            i++;
         for (int16_t k = head[c]; k >= 0; k = next[k]) {
             size_t pl = len[k];
-            if (pl > n - i || memcmp(lower + i, phrases[k], pl) != 0)
+            if (pl > n - w || memcmp(lower + w, phrases[k], pl) != 0)
                 continue;
-            if (!prefix && lf_text_is_word_char((unsigned char)phrases[k][pl - 1]) && i + pl < n &&
-                lf_text_is_word_char((unsigned char)lower[i + pl]))
+            if (!prefix && WORD(phrases[k][pl - 1]) && w + pl < n && WORD(lower[w + pl]))
                 continue;
             local[k]++;
         }

@@ -31,6 +31,8 @@ int lf_text_syllables(const char *w, size_t n);
 
 /** Analyse `s` (n bytes, UTF-8; non-ASCII bytes count as letters of a word). */
 void lf_text_analyze(const char *s, size_t n, struct lf_text_stats *st);
+/** lf_text_analyze; with syllables == 0 the syllable counts are skipped (every word counts 1). */
+void lf_text_analyze_ex(const char *s, size_t n, struct lf_text_stats *st, int syllables);
 
 /** Copy s into out (cap >= n + 1) lower-casing ASCII; returns out. */
 char *lf_text_lower(const char *s, size_t n, char *out);

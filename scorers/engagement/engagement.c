@@ -49,15 +49,27 @@ static int en_score(void *state, const struct lf_score_input *in, struct lf_scor
     double q = 0, ex = 0, rw = 0, ad = 0, va = 0, score = 0;
     size_t nex = 0, nrw = 0, nad = 0;
 
-    lf_text_analyze(text, n, &st);
+    lf_text_analyze_ex(text, n, &st, 0); /* no syllables needed */
     if (st.words > 0 && st.sentences > 0) {
         char *lower = s->host->alloc(n + 1);
         if (lower == NULL)
             return LF_ENOMEM;
         lf_text_lower(text, n, lower);
-        nex = lf_text_match(lower, n, example_cues, NULL, NULL);
-        nrw = lf_text_match(lower, n, world_cues, NULL, NULL);
-        nad = lf_text_match(lower, n, address_cues, NULL, NULL);
+        /* one pass over the text for the three lists */
+        const char *all[LF_TEXT_MAX_PHRASES + 1];
+        size_t counts[LF_TEXT_MAX_PHRASES], k = 0, e1, e2;
+        for (size_t i = 0; example_cues[i]; i++)
+            all[k++] = example_cues[i];
+        e1 = k;
+        for (size_t i = 0; world_cues[i]; i++)
+            all[k++] = world_cues[i];
+        e2 = k;
+        for (size_t i = 0; address_cues[i]; i++)
+            all[k++] = address_cues[i];
+        all[k] = NULL;
+        lf_text_match(lower, n, all, counts, NULL);
+        for (size_t i = 0; i < k; i++)
+            *(i < e1 ? &nex : i < e2 ? &nrw : &nad) += counts[i];
         s->host->free(lower);
 
         double per_k = 1000.0 / (double)st.words;

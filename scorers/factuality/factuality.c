@@ -317,10 +317,29 @@ static int fa_score(void *state, const struct lf_score_input *in, struct lf_scor
         return LF_ENOMEM;
     }
     lf_text_lower(text, n, lower);
-    lf_text_match(lower, n, misconceptions, NULL, &nmis);
-    nabs = lf_text_match(lower, n, absolutes, NULL, NULL);
-    lf_text_match(lower, n, hedges, NULL, &nhedge);
-    lf_text_match(lower, n, citations, NULL, &ncite);
+    {
+        /* one pass over the text for the four lists: [misconceptions | absolutes | hedges | citations] */
+        const char *const *lists[4] = {misconceptions, absolutes, hedges, citations};
+        const char *all[LF_TEXT_MAX_PHRASES + 1];
+        size_t counts[LF_TEXT_MAX_PHRASES], end[4], k = 0;
+        for (size_t l = 0; l < 4; l++) {
+            for (size_t i = 0; lists[l][i]; i++)
+                all[k++] = lists[l][i];
+            end[l] = k;
+        }
+        all[k] = NULL;
+        lf_text_match(lower, n, all, counts, NULL);
+        for (size_t i = 0; i < k; i++) {
+            if (i < end[0])
+                nmis += counts[i] > 0; /* distinct */
+            else if (i < end[1])
+                nabs += counts[i]; /* occurrences */
+            else if (i < end[2])
+                nhedge += counts[i] > 0; /* distinct */
+            else
+                ncite += counts[i] > 0; /* distinct */
+        }
+    }
     check_arithmetic(lower, &checked, &wrong);
     contra = count_contradictions(lower, n, claims);
     s->host->free(claims);

@@ -6,12 +6,11 @@
  */
 #include <lafactoria/plugin.h>
 
-#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "../common/json.h"
 #include "../common/text.h"
 
 struct pe_state {
@@ -76,13 +75,14 @@ struct buf {
     int oom;
 };
 
-static void buf_add(struct buf *b, const char *s)
+/* Append string token i (unescaped, lower-cased) and a newline. */
+static void buf_add(struct buf *b, const struct lf_json *j, size_t i)
 {
-    size_t l = strlen(s);
+    size_t raw = j->t[i].end - j->t[i].start;
     if (b->oom)
         return;
-    if (b->n + l + 2 > b->cap) {
-        size_t cap = (b->n + l + 2) * 2;
+    if (b->n + raw + 8 > b->cap) {
+        size_t cap = (b->n + raw + 8) * 2;
         char *np = b->host->realloc(b->p, cap);
         if (np == NULL) {
             b->oom = 1;
@@ -91,26 +91,23 @@ static void buf_add(struct buf *b, const char *s)
         b->p = np;
         b->cap = cap;
     }
-    lf_text_lower(s, l, b->p + b->n);
-    b->n += l;
+    b->n += lf_json_unescape(j, i, b->p + b->n, b->cap - b->n - 1, 1);
     b->p[b->n++] = '\n';
     b->p[b->n] = '\0';
 }
 
-/* Add every string found in v (strings, arrays of strings, the named field of objects). */
-static void buf_add_json(struct buf *b, const json_t *v, const char *field)
+/* Add every string found at v (a string, an array of strings, the named field of objects). */
+static void buf_add_json(struct buf *b, const struct lf_json *j, size_t v, const char *field)
 {
-    size_t i;
-    const json_t *x;
-    if (json_is_string(v)) {
-        buf_add(b, json_string_value(v));
-    } else if (json_is_array(v)) {
-        json_array_foreach(v, i, x)
-        {
-            if (json_is_string(x))
-                buf_add(b, json_string_value(x));
-            else if (json_is_object(x) && field != NULL && json_is_string(json_object_get(x, field)))
-                buf_add(b, json_string_value(json_object_get(x, field)));
+    if (lf_json_is(j, v, LF_J_STR)) {
+        buf_add(b, j, v);
+    } else if (lf_json_is(j, v, LF_J_ARR)) {
+        size_t n = lf_json_size(j, v), x = lf_json_first(j, v);
+        for (size_t i = 0; i < n; i++, x = lf_json_next(j, x)) {
+            if (lf_json_is(j, x, LF_J_STR))
+                buf_add(b, j, x);
+            else if (field != NULL && lf_json_is(j, x, LF_J_OBJ) && lf_json_is(j, lf_json_get(j, x, field), LF_J_STR))
+                buf_add(b, j, lf_json_get(j, x, field));
         }
     }
 }
@@ -137,16 +134,14 @@ static const struct age_levels *levels_for(const char *age)
     return &ages[na - 1];
 }
 
-static double frac_nonempty_field(const json_t *arr, const char *field)
+static double frac_nonempty_field(const struct lf_json *j, size_t arr, const char *field)
 {
-    size_t i, n = json_array_size(arr), good = 0;
-    const json_t *x;
-    if (n == 0)
+    size_t n = lf_json_size(j, arr), good = 0, x = lf_json_first(j, arr);
+    if (!lf_json_is(j, arr, LF_J_ARR) || n == 0)
         return 0.0;
-    json_array_foreach(arr, i, x)
-    {
-        const json_t *f = field ? json_object_get(x, field) : x;
-        good += json_is_string(f) && json_string_length(f) > 0;
+    for (size_t i = 0; i < n; i++, x = lf_json_next(j, x)) {
+        size_t f = field ? lf_json_get(j, x, field) : x;
+        good += lf_json_is(j, f, LF_J_STR) && lf_json_str_trimmed_len(j, f) > 0;
     }
     return (double)good / (double)n;
 }
@@ -192,7 +187,7 @@ static size_t keywords(const char *s, char (*kw)[8], size_t *nkw, size_t max)
 static int pe_score(void *state, const struct lf_score_input *in, struct lf_score_output *out)
 {
     struct pe_state *s = state;
-    json_t *content = NULL, *objs = NULL;
+    struct lf_json j = {0}, oj = {0};
     struct buf act = {s->host, NULL, 0, 0, 0};
     char *lower = NULL;
     const char *ct = in->content_type ? in->content_type : "";
@@ -205,8 +200,10 @@ static int pe_score(void *state, const struct lf_score_input *in, struct lf_scor
 
     if (in->content_json == NULL)
         return LF_EINVAL;
-    content = json_loadb(in->content_json, in->content_json_len, 0, NULL);
-    if (!json_is_object(content)) {
+    err = lf_json_parse(s->host, in->content_json, in->content_json_len, &j);
+    if (err != LF_OK)
+        return err;
+    if (j.t[0].type != LF_J_OBJ) {
         err = LF_EPARSE;
         goto Exit;
     }
@@ -220,20 +217,15 @@ static int pe_score(void *state, const struct lf_score_input *in, struct lf_scor
     double examples = lf_text_clamp01((double)ncues / 3.0);
 
     /* A: measurable objectives */
-    const json_t *lo = json_object_get(content, "learning_objectives");
+    size_t lo = lf_json_get(&j, 0, "learning_objectives");
     int wants_lo = strcmp(ct, "study_guide") == 0 || strcmp(ct, "master_content_outline") == 0;
-    if (json_is_array(lo) || wants_lo) {
-        size_t i;
-        const json_t *x;
-        json_array_foreach(lo, i, x)
-        {
-            if (!json_is_string(x))
+    if (lf_json_is(&j, lo, LF_J_ARR) || wants_lo) {
+        size_t cnt = lf_json_size(&j, lo), x = lf_json_first(&j, lo);
+        for (size_t i = 0; i < cnt; i++, x = lf_json_next(&j, x)) {
+            if (!lf_json_is(&j, x, LF_J_STR))
                 continue;
             char tmp[512];
-            size_t l = json_string_length(x);
-            if (l >= sizeof(tmp))
-                l = sizeof(tmp) - 1;
-            lf_text_lower(json_string_value(x), l, tmp);
+            size_t l = lf_json_unescape(&j, x, tmp, sizeof(tmp), 1);
             n_lo++;
             n_measurable += lf_text_match(tmp, l, bloom_verbs, NULL, NULL) > 0;
         }
@@ -241,12 +233,12 @@ static int pe_score(void *state, const struct lf_score_input *in, struct lf_scor
     }
 
     /* B: Bloom's levels of the actionable text (objectives, exercises, questions), else the whole prose */
-    buf_add_json(&act, lo, NULL);
-    buf_add_json(&act, json_object_get(content, "practice_exercises"), "question");
-    buf_add_json(&act, json_object_get(content, "assessment_questions"), "question");
-    buf_add_json(&act, json_object_get(content, "questions"), "question");
+    buf_add_json(&act, &j, lo, NULL);
+    buf_add_json(&act, &j, lf_json_get(&j, 0, "practice_exercises"), "question");
+    buf_add_json(&act, &j, lf_json_get(&j, 0, "assessment_questions"), "question");
+    buf_add_json(&act, &j, lf_json_get(&j, 0, "questions"), "question");
     if (strcmp(ct, "faq_collection") != 0)
-        buf_add_json(&act, json_object_get(content, "items"), "question");
+        buf_add_json(&act, &j, lf_json_get(&j, 0, "items"), "question");
     if (act.oom) {
         err = LF_ENOMEM;
         goto Exit;
@@ -269,66 +261,65 @@ static int pe_score(void *state, const struct lf_score_input *in, struct lf_scor
 
     /* C: elements the content type calls for */
     if (strcmp(ct, "study_guide") == 0) {
-        const json_t *aq = json_object_get(content, "assessment_questions");
-        elements = (examples + (json_array_size(json_object_get(content, "practice_exercises")) > 0 ? 1.0 : 0.0) +
-                    frac_nonempty_field(aq, "answer")) / 3.0;
+        size_t aq = lf_json_get(&j, 0, "assessment_questions");
+        elements = (examples + (lf_json_size(&j, lf_json_get(&j, 0, "practice_exercises")) > 0 ? 1.0 : 0.0) +
+                    frac_nonempty_field(&j, aq, "answer")) / 3.0;
     } else if (strcmp(ct, "master_content_outline") == 0) {
-        const json_t *sec = json_object_get(content, "sections");
-        size_t i, with = 0;
-        const json_t *x;
-        json_array_foreach(sec, i, x) with += json_array_size(json_object_get(x, "key_points")) > 0;
-        elements = json_array_size(sec) ? (double)with / (double)json_array_size(sec) : 0.0;
+        size_t sec = lf_json_get(&j, 0, "sections"), cnt = lf_json_size(&j, sec), x = lf_json_first(&j, sec), with = 0;
+        for (size_t i = 0; i < cnt; i++, x = lf_json_next(&j, x))
+            with += lf_json_size(&j, lf_json_get(&j, x, "key_points")) > 0;
+        elements = cnt ? (double)with / (double)cnt : 0.0;
     } else if (strcmp(ct, "faq_collection") == 0) {
-        elements = 0.7 * frac_nonempty_field(json_object_get(content, "items"), "answer") + 0.3 * examples;
+        elements = 0.7 * frac_nonempty_field(&j, lf_json_get(&j, 0, "items"), "answer") + 0.3 * examples;
     } else if (strcmp(ct, "flashcards") == 0) {
-        elements = frac_nonempty_field(json_object_get(content, "items"), "definition");
+        elements = frac_nonempty_field(&j, lf_json_get(&j, 0, "items"), "definition");
     } else if (strcmp(ct, "reading_guide_questions") == 0) {
-        const json_t *qs = json_object_get(content, "questions");
-        size_t i;
-        const json_t *x;
+        size_t qs = lf_json_get(&j, 0, "questions"), cnt = lf_json_size(&j, qs), x = lf_json_first(&j, qs);
         unsigned types = 0;
-        json_array_foreach(qs, i, x)
-        {
-            const char *t = json_string_value(json_object_get(x, "type"));
-            if (t != NULL)
-                types |= strcmp(t, "comprehension") == 0 ? 1u : strcmp(t, "analysis") == 0 ? 2u : strcmp(t, "discussion") == 0 ? 4u : 0u;
+        for (size_t i = 0; i < cnt; i++, x = lf_json_next(&j, x)) {
+            size_t t = lf_json_get(&j, x, "type");
+            types |= lf_json_str_eq(&j, t, "comprehension") ? 1u
+                     : lf_json_str_eq(&j, t, "analysis")    ? 2u
+                     : lf_json_str_eq(&j, t, "discussion")  ? 4u
+                                                            : 0u;
         }
-        int nt = (types & 1) + ((types >> 1) & 1) + ((types >> 2) & 1);
-        elements = 0.6 * (nt >= 2 ? 1.0 : nt == 1 ? 0.5 : 0.3) + 0.4 * frac_nonempty_field(qs, "hint");
+        int nt = (int)(types & 1) + (int)((types >> 1) & 1) + (int)((types >> 2) & 1);
+        elements = 0.6 * (nt >= 2 ? 1.0 : nt == 1 ? 0.5 : 0.3) + 0.4 * frac_nonempty_field(&j, qs, "hint");
     } else if (strcmp(ct, "one_pager_summary") == 0) {
-        elements = 0.5 * (json_array_size(json_object_get(content, "key_takeaways")) >= 3 ? 1.0 : 0.0) + 0.5 * examples;
+        elements = 0.5 * (lf_json_size(&j, lf_json_get(&j, 0, "key_takeaways")) >= 3 ? 1.0 : 0.0) + 0.5 * examples;
     } else {
         elements = examples; /* podcast_script, detailed_reading_material and unknown types */
     }
 
     /* D: coverage of the requested learning objectives */
-    if (in->learning_objectives_json != NULL)
-        objs = json_loads(in->learning_objectives_json, 0, NULL);
-    if (json_array_size(objs) > 0) {
+    if (in->learning_objectives_json != NULL &&
+        lf_json_parse(s->host, in->learning_objectives_json, strlen(in->learning_objectives_json), &oj) == LF_OK &&
+        oj.t[0].type == LF_J_ARR && oj.t[0].size > 0) {
         char kw[LF_TEXT_MAX_PHRASES][8];
         const char *ptrs[LF_TEXT_MAX_PHRASES + 1];
         size_t counts[LF_TEXT_MAX_PHRASES];
-        size_t start[MAX_OBJ + 1], nkw = 0, nobj = 0, i;
+        size_t start[MAX_OBJ + 1], nkw = 0, nobj = 0;
         int level[MAX_OBJ];
-        const json_t *o;
-        json_array_foreach(objs, i, o)
-        {
-            if (nobj >= MAX_OBJ)
-                break;
+        size_t o = 1;
+        char tmp[512];
+        for (size_t i = 0; i < oj.t[0].size && nobj < MAX_OBJ; i++, o = lf_json_next(&oj, o)) {
             start[nobj] = nkw;
             level[nobj] = -1;
-            if (json_is_string(o)) {
-                keywords(json_string_value(o), kw, &nkw, LF_TEXT_MAX_PHRASES);
-            } else if (json_is_object(o)) {
+            if (lf_json_is(&oj, o, LF_J_STR)) {
+                lf_json_unescape(&oj, o, tmp, sizeof(tmp), 0);
+                keywords(tmp, kw, &nkw, LF_TEXT_MAX_PHRASES);
+            } else if (lf_json_is(&oj, o, LF_J_OBJ)) {
                 const char *f[] = {"subject_area", "specific_skill", "measurable_outcome"};
                 for (size_t k = 0; k < 3; k++) {
-                    const char *v = json_string_value(json_object_get(o, f[k]));
-                    if (v != NULL)
-                        keywords(v, kw, &nkw, LF_TEXT_MAX_PHRASES);
+                    size_t v = lf_json_get(&oj, o, f[k]);
+                    if (lf_json_is(&oj, v, LF_J_STR)) {
+                        lf_json_unescape(&oj, v, tmp, sizeof(tmp), 0);
+                        keywords(tmp, kw, &nkw, LF_TEXT_MAX_PHRASES);
+                    }
                 }
-                const char *cl = json_string_value(json_object_get(o, "cognitive_level"));
-                for (int l = 0; cl != NULL && l < 6; l++)
-                    if (strcmp(cl, level_names[l]) == 0)
+                size_t cl = lf_json_get(&oj, o, "cognitive_level");
+                for (int l = 0; l < 6; l++)
+                    if (lf_json_str_eq(&oj, cl, level_names[l]))
                         level[nobj] = l;
             }
             nobj++;
@@ -339,13 +330,13 @@ static int pe_score(void *state, const struct lf_score_input *in, struct lf_scor
         ptrs[nkw] = NULL;
         lf_text_match_ex(lower, n, ptrs, counts, NULL, 1);
         double sum = 0;
-        for (size_t j = 0; j < nobj; j++) {
-            size_t found = 0, total = start[j + 1] - start[j];
-            for (size_t k = start[j]; k < start[j + 1]; k++)
+        for (size_t q = 0; q < nobj; q++) {
+            size_t found = 0, total = start[q + 1] - start[q];
+            for (size_t k = start[q]; k < start[q + 1]; k++)
                 found += counts[k] > 0;
-            if (level[j] >= 0) {
+            if (level[q] >= 0) {
                 total++;
-                found += (mask & (1u << level[j])) != 0;
+                found += (mask & (1u << level[q])) != 0;
             }
             sum += total ? (double)found / (double)total : 0.0;
         }
@@ -369,8 +360,7 @@ static int pe_score(void *state, const struct lf_score_input *in, struct lf_scor
     size_t lvn = 0;
     for (int l = 0; l < 6; l++)
         if (mask & (1u << l))
-            lvn += (size_t)snprintf(lv + lvn, sizeof(lv) - lvn, "%s\"%c%c\"", lvn ? "," : "", level_names[l][0] - 32,
-                                    level_names[l][1]);
+            lvn += (size_t)snprintf(lv + lvn, sizeof(lv) - lvn, "%s\"%s\"", lvn ? "," : "", level_names[l]);
     int len = snprintf(detail, sizeof(detail),
                        "{\"pedagogy\":{\"measurable_objectives\":%zu,\"objectives\":%zu,\"bloom_levels_present\":[%s],"
                        "\"bloom_verbs\":%zu,\"example_cues\":%zu,\"components\":{\"measurable\":%.3f,\"bloom_fit\":%.3f,"
@@ -385,8 +375,8 @@ static int pe_score(void *state, const struct lf_score_input *in, struct lf_scor
 Exit:
     s->host->free(act.p);
     s->host->free(lower);
-    json_decref(objs);
-    json_decref(content);
+    lf_json_free(s->host, &oj);
+    lf_json_free(s->host, &j);
     return err;
 }
 

@@ -6,11 +6,11 @@
  */
 #include <lafactoria/plugin.h>
 
-#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include "../common/json.h"
 
 struct st_state {
     const struct lf_host_api *host;
@@ -92,31 +92,25 @@ static const struct type_spec specs[] = {
 struct acc {
     double sum;
     unsigned n;
-    json_t *failed;
+    char failed[1536]; /* JSON array body of failed checks */
+    size_t flen;
+    unsigned nfailed;
 };
 
 static void check(struct acc *a, const char *what, double v)
 {
     a->sum += v;
     a->n++;
-    if (v < 1.0 && json_array_size(a->failed) < 12)
-        json_array_append_new(a->failed, json_pack("{s:s,s:f}", "check", what, "score", v));
-}
-
-static size_t trimmed_len(const char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-        n--;
-    size_t b = 0;
-    while (b < n && (s[b] == ' ' || s[b] == '\n' || s[b] == '\t' || s[b] == '\r'))
-        b++;
-    return n - b;
-}
-
-static int nonempty_str(const json_t *v)
-{
-    return json_is_string(v) && trimmed_len(json_string_value(v)) > 0;
+    if (v < 1.0 && a->nfailed < 12) {
+        int l = snprintf(a->failed + a->flen, sizeof(a->failed) - a->flen, "%s{\"check\":\"%s\",\"score\":%.3f}",
+                         a->nfailed ? "," : "", what, v);
+        if (l > 0 && (size_t)l < sizeof(a->failed) - a->flen) {
+            a->flen += (size_t)l;
+            a->nfailed++;
+        } else {
+            a->failed[a->flen] = '\0';
+        }
+    }
 }
 
 static double count_score(size_t n, unsigned lo, unsigned hi)
@@ -128,19 +122,16 @@ static double count_score(size_t n, unsigned lo, unsigned hi)
     return 1.0;
 }
 
-static int ends_with_q(const char *s)
+static int nonempty_str(const struct lf_json *j, size_t i)
 {
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-        n--;
-    return n > 0 && s[n - 1] == '?';
+    return lf_json_is(j, i, LF_J_STR) && lf_json_str_trimmed_len(j, i) > 0;
 }
 
-static int obj_has_fields(const json_t *o, const char *sub)
+static int obj_has_fields(const struct lf_json *j, size_t o, const char *sub)
 {
     char name[64];
     const char *p = sub;
-    if (!json_is_object(o))
+    if (!lf_json_is(j, o, LF_J_OBJ))
         return 0;
     while (*p) {
         size_t l = strcspn(p, ",");
@@ -148,7 +139,7 @@ static int obj_has_fields(const json_t *o, const char *sub)
             return 0;
         memcpy(name, p, l);
         name[l] = '\0';
-        if (!nonempty_str(json_object_get(o, name)))
+        if (!nonempty_str(j, lf_json_get(j, o, name)))
             return 0;
         p += l;
         if (*p == ',')
@@ -157,7 +148,7 @@ static int obj_has_fields(const json_t *o, const char *sub)
     return 1;
 }
 
-static void apply_rule(struct acc *a, const json_t *content, const struct rule *r)
+static void apply_rule(struct acc *a, const struct lf_json *j, const struct rule *r)
 {
     char key[64], alt[64];
     const char *bar = strchr(r->key, '|');
@@ -166,60 +157,61 @@ static void apply_rule(struct acc *a, const json_t *content, const struct rule *
     if (bar != NULL) {
         snprintf(key, sizeof(key), "%.*s", (int)(bar - r->key), r->key);
         snprintf(alt, sizeof(alt), "%s", bar + 1);
-        if (json_object_get(content, key) == NULL && json_object_get(content, alt) != NULL) {
+        size_t av = lf_json_get(j, 0, alt);
+        if (lf_json_get(j, 0, key) == 0 && av != 0) {
             /* the alternative is a prose string (podcast main_content) */
+            size_t al = lf_json_is(j, av, LF_J_STR) ? lf_json_str_trimmed_len(j, av) : 0;
             snprintf(what, sizeof(what), "%s: string of >= 200 characters", alt);
-            const json_t *av = json_object_get(content, alt);
-            size_t al = json_is_string(av) ? trimmed_len(json_string_value(av)) : 0;
             check(a, what, al >= 200 ? 1.0 : (al > 0 ? 0.5 : 0.0));
             return;
         }
     } else {
         snprintf(key, sizeof(key), "%s", r->key);
     }
-    const json_t *v = json_object_get(content, key);
+    size_t v = lf_json_get(j, 0, key);
     switch (r->kind) {
     case R_STR: {
         double s = 0;
-        if (json_is_string(v))
-            s = trimmed_len(json_string_value(v)) >= r->lo ? 1.0 : (trimmed_len(json_string_value(v)) > 0 ? 0.5 : 0.0);
+        if (lf_json_is(j, v, LF_J_STR)) {
+            size_t l = lf_json_str_trimmed_len(j, v);
+            s = l >= r->lo ? 1.0 : (l > 0 ? 0.5 : 0.0);
+        }
         snprintf(what, sizeof(what), "%s: string of >= %u characters", key, r->lo);
         check(a, what, s);
         break;
     }
     case R_NUM:
         snprintf(what, sizeof(what), "%s: positive number", key);
-        check(a, what, json_is_number(v) && json_number_value(v) > 0 ? 1.0 : 0.0);
+        check(a, what, lf_json_is(j, v, LF_J_NUM) && lf_json_number(j, v) > 0 ? 1.0 : 0.0);
         break;
     case R_STRS:
     case R_ITEMS:
     case R_OBJS: {
-        size_t n = json_array_size(v), good = 0, q = 0, num = 0;
+        int is_arr = lf_json_is(j, v, LF_J_ARR);
+        size_t n = lf_json_size(j, v), good = 0, q = 0, num = 0;
         snprintf(what, sizeof(what), "%s: %u-%u items", key, r->lo, r->hi);
-        check(a, what, json_is_array(v) ? count_score(n, r->lo, r->hi) : 0.0);
-        if (!json_is_array(v) || n == 0)
+        check(a, what, is_arr ? count_score(n, r->lo, r->hi) : 0.0);
+        if (!is_arr || n == 0)
             break;
-        for (size_t i = 0; i < n; i++) {
-            const json_t *it = json_array_get(v, i);
+        size_t it = lf_json_first(j, v);
+        for (size_t i = 0; i < n; i++, it = lf_json_next(j, it)) {
             if (r->kind == R_STRS)
-                good += nonempty_str(it);
+                good += nonempty_str(j, it);
             else if (r->kind == R_ITEMS)
-                good += nonempty_str(it) || (json_is_object(it) && json_object_size(it) > 0);
+                good += nonempty_str(j, it) || lf_json_size(j, it) > 0;
             else
-                good += obj_has_fields(it, r->sub);
-            if (r->question != NULL) {
-                const json_t *qq = json_object_get(it, r->question);
-                q += json_is_string(qq) && ends_with_q(json_string_value(qq));
-            }
-            if (r->number != NULL) {
-                const json_t *nn = json_object_get(it, r->number);
-                num += json_is_integer(nn) && json_integer_value(nn) == (json_int_t)(i + 1);
+                good += obj_has_fields(j, it, r->sub);
+            if (r->question != NULL && lf_json_is(j, it, LF_J_OBJ))
+                q += lf_json_str_ends_with(j, lf_json_get(j, it, r->question), '?');
+            if (r->number != NULL && lf_json_is(j, it, LF_J_OBJ)) {
+                size_t nn = lf_json_get(j, it, r->number);
+                num += lf_json_is(j, nn, LF_J_NUM) && lf_json_number(j, nn) == (double)(i + 1);
             }
         }
         snprintf(what, sizeof(what), "%s: items complete", key);
         check(a, what, (double)good / (double)n);
         if (r->question != NULL) {
-            snprintf(what, sizeof(what), "%s: %s ends with \"?\"", key, r->question);
+            snprintf(what, sizeof(what), "%s: %s ends with ?", key, r->question);
             check(a, what, (double)q / (double)n);
         }
         if (r->number != NULL) {
@@ -231,30 +223,20 @@ static void apply_rule(struct acc *a, const json_t *content, const struct rule *
     }
 }
 
-/* Count string leaves and the empty ones (no empty sections anywhere). */
-static void leaves(const json_t *v, size_t *total, size_t *empty, int depth)
+/* Count string leaves (not keys), empty arrays and empty objects, and the empty ones. */
+static void leaves(const struct lf_json *j, size_t *total, size_t *empty)
 {
-    if (depth > 32)
-        return;
-    if (json_is_string(v)) {
-        (*total)++;
-        *empty += trimmed_len(json_string_value(v)) == 0;
-    } else if (json_is_array(v)) {
-        size_t i;
-        const json_t *x;
-        if (json_array_size(v) == 0) {
+    for (size_t i = 0; i < j->n; i++) {
+        const struct lf_jtok *t = &j->t[i];
+        if (t->type == LF_J_STR && t->size == 0) {
             (*total)++;
-            (*empty)++;
+            *empty += lf_json_str_trimmed_len(j, i) == 0;
+        } else if (t->type == LF_J_ARR || t->type == LF_J_OBJ) {
+            if (t->size == 0) {
+                (*total)++;
+                (*empty)++;
+            }
         }
-        json_array_foreach(v, i, x) leaves(x, total, empty, depth + 1);
-    } else if (json_is_object(v)) {
-        const char *k;
-        const json_t *x;
-        if (json_object_size(v) == 0) {
-            (*total)++;
-            (*empty)++;
-        }
-        json_object_foreach((json_t *)(uintptr_t)v, k, x) leaves(x, total, empty, depth + 1);
     }
 }
 
@@ -278,28 +260,27 @@ static void st_destroy(void *state)
 static int st_score(void *state, const struct lf_score_input *in, struct lf_score_output *out)
 {
     struct st_state *s = state;
-    json_t *content = NULL, *errs = NULL, *details = NULL;
-    struct acc a = {0, 0, NULL};
+    struct lf_json j = {0}, ej = {0};
+    struct acc a;
     const struct type_spec *spec = NULL;
     size_t nerr = 0, total = 0, empty = 0;
     double schema = -1, checks = -1, score;
-    char *dump = NULL;
-    int err = LF_OK;
+    int err;
 
     if (in->content_json == NULL)
         return LF_EINVAL;
-    content = json_loadb(in->content_json, in->content_json_len, 0, NULL);
-    if (content == NULL) {
-        err = LF_EPARSE;
-        goto Exit;
-    }
-    a.failed = json_array();
+    err = lf_json_parse(s->host, in->content_json, in->content_json_len, &j);
+    if (err != LF_OK)
+        return err;
+    memset(&a, 0, sizeof(a));
     if (in->schema_valid == 1) {
         schema = 1.0;
     } else if (in->schema_valid == 0) {
-        if (in->schema_errors_json != NULL)
-            errs = json_loads(in->schema_errors_json, 0, NULL);
-        nerr = json_is_array(errs) ? json_array_size(errs) : 1;
+        if (in->schema_errors_json != NULL &&
+            lf_json_parse(s->host, in->schema_errors_json, strlen(in->schema_errors_json), &ej) == LF_OK &&
+            ej.t[0].type == LF_J_ARR)
+            nerr = ej.t[0].size;
+        lf_json_free(s->host, &ej);
         if (nerr == 0)
             nerr = 1;
         schema = 1.0 - 0.25 * (double)nerr;
@@ -310,16 +291,17 @@ static int st_score(void *state, const struct lf_score_input *in, struct lf_scor
         for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
             if (strcmp(specs[i].type, in->content_type) == 0)
                 spec = &specs[i];
-    if (!json_is_object(content)) {
+    if (j.t[0].type != LF_J_OBJ) {
         check(&a, "content is an object", 0.0);
     } else if (spec != NULL) {
         for (const struct rule *r = spec->rules; r->key != NULL; r++)
-            apply_rule(&a, content, r);
+            apply_rule(&a, &j, r);
     }
-    leaves(content, &total, &empty, 0);
+    leaves(&j, &total, &empty);
     if (spec != NULL || schema < 0)
         check(&a, "no empty strings, arrays or objects", total ? 1.0 - (double)empty / (double)total : 0.0);
     checks = a.n ? a.sum / (double)a.n : -1;
+    lf_json_free(s->host, &j);
 
     if (spec == NULL)
         score = schema >= 0 ? schema : (checks >= 0 ? checks : 0.0);
@@ -330,25 +312,22 @@ static int st_score(void *state, const struct lf_score_input *in, struct lf_scor
     out->dimensions[0].value = score < 0 ? 0 : (score > 1 ? 1 : score);
     out->n_dimensions = 1;
 
-    details = json_pack("{s:{s:o,s:I,s:b,s:o,s:O}}", "structure", "schema_valid",
-                        in->schema_valid < 0 ? json_null() : json_boolean(in->schema_valid == 1), "schema_errors",
-                        (json_int_t)(in->schema_valid == 0 ? nerr : 0), "type_rules", spec != NULL, "checks_score",
-                        checks >= 0 ? json_real(checks) : json_null(), "failed_checks", a.failed);
-    dump = details ? json_dumps(details, JSON_COMPACT) : NULL;
-    if (dump != NULL) {
-        size_t l = strlen(dump);
-        out->details_json = s->host->alloc(l + 1);
+    char buf[2048], cs[32];
+    if (checks >= 0)
+        snprintf(cs, sizeof(cs), "%.4f", checks);
+    else
+        snprintf(cs, sizeof(cs), "null");
+    int len = snprintf(buf, sizeof(buf),
+                       "{\"structure\":{\"schema_valid\":%s,\"schema_errors\":%zu,\"type_rules\":%s,"
+                       "\"checks_score\":%s,\"failed_checks\":[%s]}}",
+                       in->schema_valid < 0 ? "null" : (in->schema_valid == 1 ? "true" : "false"),
+                       in->schema_valid == 0 ? nerr : (size_t)0, spec != NULL ? "true" : "false", cs, a.failed);
+    if (len > 0 && (size_t)len < sizeof(buf)) {
+        out->details_json = s->host->alloc((size_t)len + 1);
         if (out->details_json != NULL)
-            memcpy(out->details_json, dump, l + 1);
+            memcpy(out->details_json, buf, (size_t)len + 1);
     }
-
-Exit:
-    free(dump); /* jansson's default allocator is malloc */
-    json_decref(details);
-    json_decref(a.failed);
-    json_decref(errs);
-    json_decref(content);
-    return err;
+    return LF_OK;
 }
 
 LF_PLUGIN_DESCRIPTOR(.kind = LF_PLUGIN_KIND_SCORER, .name = "structure", .version = "1.0.0",
