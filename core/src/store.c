@@ -204,6 +204,7 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     atomic_int stop;
+    atomic_int idle_wait; /* the thread waits for new records: submitters signal it */
     PGconn *conn;
     atomic_int db_up;
     uint64_t backlog; /* records left by an earlier process, at start */
@@ -342,9 +343,11 @@ enum lf_err lf_store_submit(json_t *rec)
         goto Exit;
     }
     atomic_fetch_add(&S.submitted, 1);
-    pthread_mutex_lock(&S.mu);
-    pthread_cond_signal(&S.cv);
-    pthread_mutex_unlock(&S.mu);
+    if (atomic_load(&S.idle_wait)) { /* seq_cst pairs with wait_ms(): no lost wake-up */
+        pthread_mutex_lock(&S.mu);
+        pthread_cond_signal(&S.cv);
+        pthread_mutex_unlock(&S.mu);
+    }
 Exit:
     if (rc == LF_EINVAL) {
         lf_log_error(MODULE, "record refused: not an object with a string \"kind\" and a uuid \"id\"");
@@ -608,7 +611,12 @@ static int write_batch(struct rec *recs, size_t n)
     return c;
 }
 
-static void wait_ms(int64_t ms)
+/*
+ * Sleep up to ms; lf_store_stop() always wakes it, lf_store_submit() only when wake_on_submit. With
+ * wake_on_submit, `seen` is S.submitted read before the journal was found empty: if it moved since, a
+ * record may be waiting and we return at once.
+ */
+static void wait_ms(int64_t ms, int wake_on_submit, uint64_t seen)
 {
     struct timespec ts;
     if (ms <= 0) {
@@ -622,9 +630,11 @@ static void wait_ms(int64_t ms)
         ts.tv_nsec -= 1000000000;
     }
     pthread_mutex_lock(&S.mu);
-    if (!atomic_load(&S.stop)) {
+    atomic_store(&S.idle_wait, wake_on_submit);
+    if (!atomic_load(&S.stop) && !(wake_on_submit && atomic_load(&S.submitted) != seen)) {
         pthread_cond_timedwait(&S.cv, &S.mu, &ts);
     }
+    atomic_store(&S.idle_wait, 0);
     pthread_mutex_unlock(&S.mu);
 }
 
@@ -655,7 +665,9 @@ static void *store_main(void *arg)
             lf_journal_sync(S.j);
             last_sync = now;
         }
+        lf_journal_maybe_rotate(S.j, IDLE_COMPACT_BYTES);
         if (S.conn == NULL) {
+            atomic_store(&S.journal_bytes, lf_journal_bytes(S.j));
             if (now >= next_connect) {
                 if (db_connect()) {
                     backoff = 100;
@@ -669,14 +681,14 @@ static void *store_main(void *arg)
             if (S.conn == NULL) {
                 int64_t w = next_connect - now;
                 int64_t ws = S.opt.fsync_interval_ms - (now - last_sync);
-                wait_ms(w < ws ? w : ws);
+                wait_ms(w < ws ? w : ws, 0, 0);
                 continue;
             }
         }
-        lf_journal_maybe_rotate(S.j, IDLE_COMPACT_BYTES);
         struct lf_journal_batch b;
+        uint64_t seen = atomic_load(&S.submitted);
         if (lf_journal_read(S.j, (size_t)S.opt.batch_max, &b) != LF_OK) {
-            wait_ms(S.opt.fsync_interval_ms);
+            wait_ms(S.opt.fsync_interval_ms, 0, 0);
             continue;
         }
         if (b.count == 0) {
@@ -695,7 +707,7 @@ static void *store_main(void *arg)
             if (atomic_load(&S.stop)) {
                 break; /* journal fully read: nothing more to drain */
             }
-            wait_ms(S.opt.fsync_interval_ms - (now_ms() - last_sync));
+            wait_ms(S.opt.fsync_interval_ms - (now_ms() - last_sync), 1, seen);
             continue;
         }
         int64_t t0 = now_us();

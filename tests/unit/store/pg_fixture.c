@@ -70,7 +70,7 @@ void pgfx_stop(void)
     }
     pgtmp[0] = '\0';
     for (int i = 0; i < ntmp; i++) {
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdirs[i]);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%.64s'", tmpdirs[i]);
         if (system(cmd) != 0) {
             fprintf(stderr, "pg_fixture: cannot remove %s\n", tmpdirs[i]);
         }
