@@ -31,13 +31,35 @@ static const struct lf_config_field config_map[] = {
 
 static const struct lf_model_info models_list[] = {{MODEL_ID, 0, 0}};
 
+/* ---- request context ---- */
+
+struct ctx {
+    const struct lf_host_api *h;
+    const struct offline_style *st;
+    const char *topic;
+    const char *req;      /* additional requirements or NULL */
+    json_t *objectives;   /* array of the user's objectives, or NULL */
+};
+
 /* ---- text helpers ---- */
 
+/* A growable string in host memory (host->realloc / host->free). */
 struct buf {
+    const struct lf_host_api *h;
     char *p;
     size_t len, cap;
     int oom;
 };
+
+#define BUF(c) {(c)->h, NULL, 0, 0, 0}
+
+static void buf_free(struct buf *b)
+{
+    if (b->p != NULL) {
+        b->h->free(b->p);
+    }
+    b->p = NULL;
+}
 
 static void buf_add(struct buf *b, const char *s, size_t n)
 {
@@ -49,7 +71,7 @@ static void buf_add(struct buf *b, const char *s, size_t n)
         while (b->len + n + 1 > cap) {
             cap *= 2;
         }
-        char *np = realloc(b->p, cap);
+        char *np = b->h->realloc(b->p, cap);
         if (np == NULL) {
             b->oom = 1;
             return;
@@ -80,26 +102,26 @@ static void buf_tpl(struct buf *b, const char *tpl, const char *topic)
 }
 
 /* A JSON string of tpl with the topic substituted (NULL on OOM; json_object_set_new then fails). */
-static json_t *tj(const char *tpl, const char *topic)
+static json_t *tj(const struct ctx *c, const char *tpl, const char *topic)
 {
-    struct buf b = {0};
+    struct buf b = BUF(c);
     json_t *j;
     buf_tpl(&b, tpl, topic);
     j = b.oom || b.p == NULL ? NULL : json_string(b.p);
-    free(b.p);
+    buf_free(&b);
     return j;
 }
 
 /* A JSON string of two templates joined by a space. */
-static json_t *tj2(const char *a, const char *c, const char *topic)
+static json_t *tj2(const struct ctx *c, const char *a, const char *b2, const char *topic)
 {
-    struct buf b = {0};
+    struct buf b = BUF(c);
     json_t *j;
     buf_tpl(&b, a, topic);
     buf_str(&b, " ");
-    buf_tpl(&b, c, topic);
+    buf_tpl(&b, b2, topic);
     j = b.oom || b.p == NULL ? NULL : json_string(b.p);
-    free(b.p);
+    buf_free(&b);
     return j;
 }
 
@@ -117,18 +139,10 @@ static size_t utf8_prefix(const char *s, size_t max)
     return n;
 }
 
-/* ---- request context ---- */
-
-struct ctx {
-    const struct offline_style *st;
-    const char *topic;
-    const char *req;      /* additional requirements or NULL */
-    json_t *objectives;   /* array of the user's objectives, or NULL */
-};
 
 static json_t *requirement_sentence(const struct ctx *c)
 {
-    struct buf b = {0};
+    struct buf b = BUF(c);
     json_t *j;
     if (c->req == NULL || c->req[0] == '\0') {
         return NULL;
@@ -137,7 +151,7 @@ static json_t *requirement_sentence(const struct ctx *c)
     buf_add(&b, c->req, utf8_prefix(c->req, MAX_REQ_BYTES));
     buf_str(&b, "\".");
     j = b.oom || b.p == NULL ? NULL : json_string(b.p);
-    free(b.p);
+    buf_free(&b);
     return j;
 }
 
@@ -163,7 +177,7 @@ static void goals_sentence(struct buf *b, const struct ctx *c)
 /* Overview: intro plus, when given, the learning goals and the requirement sentence. */
 static json_t *overview(const struct ctx *c)
 {
-    struct buf b = {0};
+    struct buf b = BUF(c);
     json_t *req = requirement_sentence(c), *out;
     buf_tpl(&b, c->st->intro, c->topic);
     if (json_array_size(c->objectives) > 0) {
@@ -176,7 +190,7 @@ static json_t *overview(const struct ctx *c)
         json_decref(req);
     }
     out = b.oom || b.p == NULL ? NULL : json_string(b.p);
-    free(b.p);
+    buf_free(&b);
     return out;
 }
 
@@ -190,7 +204,7 @@ static json_t *objectives(const struct ctx *c, size_t max)
     {
         const char *skill = json_string_value(json_object_get(o, "specific_skill"));
         const char *outcome = json_string_value(json_object_get(o, "measurable_outcome"));
-        struct buf b = {0};
+        struct buf b = BUF(c);
         if (json_array_size(arr) >= max || skill == NULL) {
             continue;
         }
@@ -203,23 +217,23 @@ static json_t *objectives(const struct ctx *c, size_t max)
         if (!b.oom && b.p != NULL) {
             json_array_append_new(arr, json_string(b.p));
         }
-        free(b.p);
+        buf_free(&b);
     }
     for (i = 0; i < 3 && json_array_size(arr) < max; i++) {
-        json_array_append_new(arr, tj(c->st->objectives[i], c->topic));
+        json_array_append_new(arr, tj(c, c->st->objectives[i], c->topic));
     }
     return arr;
 }
 
 static json_t *title(const char *kind, const struct ctx *c)
 {
-    struct buf b = {0};
+    struct buf b = BUF(c);
     json_t *j;
     buf_str(&b, kind);
     buf_str(&b, ": ");
     buf_add(&b, c->topic, utf8_prefix(c->topic, 180));
     j = b.oom || b.p == NULL ? NULL : json_string(b.p);
-    free(b.p);
+    buf_free(&b);
     return j;
 }
 
@@ -251,12 +265,12 @@ static json_t *gen_master(const struct ctx *c)
     for (size_t i = 0; i < sizeof(aspects) / sizeof(aspects[0]); i++) {
         int a = aspects[i];
         json_t *kp = json_array();
-        json_array_append_new(kp, tj(c->st->answers[a], c->topic));
-        json_array_append_new(kp, tj(c->st->questions[a], c->topic));
+        json_array_append_new(kp, tj(c, c->st->answers[a], c->topic));
+        json_array_append_new(kp, tj(c, c->st->questions[a], c->topic));
         json_array_append_new(sections,
                               json_pack("{s:I, s:o, s:o, s:i, s:o}", "section_number", (json_int_t)(i + 1), "title",
-                                        tj(c->st->titles[a], c->topic), "description",
-                                        tj2(c->st->answers[a], c->st->elaboration, c->topic),
+                                        tj(c, c->st->titles[a], c->topic), "description",
+                                        tj2(c, c->st->answers[a], c->st->elaboration, c->topic),
                                         "estimated_duration_minutes", c->st->minutes_per_section, "key_points", kp));
         total += c->st->minutes_per_section;
     }
@@ -271,15 +285,15 @@ static json_t *gen_podcast(const struct ctx *c)
 {
     static const int aspects[] = {0, 2, 3, 4, 5};
     json_t *root = json_object(), *segs = json_array(), *notes = json_array();
-    struct buf all = {0};
+    struct buf all = BUF(c);
     json_object_set_new(root, "title", title("Podcast", c));
     json_object_set_new(root, "introduction", overview(c));
     for (size_t i = 0; i < sizeof(aspects) / sizeof(aspects[0]); i++) {
         int a = aspects[i];
         json_array_append_new(segs, json_pack("{s:s, s:o}", "speaker", "Host", "text",
-                                              tj(c->st->questions[a], c->topic)));
+                                              tj(c, c->st->questions[a], c->topic)));
         json_array_append_new(segs, json_pack("{s:s, s:o, s:s}", "speaker", "Guest", "text",
-                                              tj2(c->st->host_line, c->st->answers[a], c->topic), "cue",
+                                              tj2(c, c->st->host_line, c->st->answers[a], c->topic), "cue",
                                               i == 0 ? "soft intro music fades out" : "short pause"));
         buf_tpl(&all, c->st->questions[a], c->topic);
         buf_str(&all, " ");
@@ -287,25 +301,25 @@ static json_t *gen_podcast(const struct ctx *c)
         buf_str(&all, " ");
     }
     json_object_set_new(root, "segments", segs);
-    json_object_set_new(root, "conclusion", tj(c->st->conclusion, c->topic));
+    json_object_set_new(root, "conclusion", tj(c, c->st->conclusion, c->topic));
     json_array_append_new(notes, json_string("Host: keep a warm, curious tone and pause after each question."));
     json_array_append_new(notes, json_pack("s", c->st->audience));
     json_object_set_new(root, "speaker_notes", notes);
     json_object_set_new(root, "estimated_duration_minutes", json_integer(all.p ? spoken_minutes(all.p) : 1));
-    free(all.p);
+    buf_free(&all);
     return root;
 }
 
 static json_t *gen_study_guide(const struct ctx *c)
 {
     json_t *root = json_object(), *concepts = json_array(), *ex = json_array(), *qa = json_array();
-    struct buf detail = {0};
+    struct buf detail = BUF(c);
     json_object_set_new(root, "title", title("Study Guide", c));
     json_object_set_new(root, "learning_objectives", objectives(c, 8));
     json_object_set_new(root, "overview", overview(c));
     for (int a = 0; a < OFFLINE_ASPECTS; a++) {
-        json_array_append_new(concepts, json_pack("{s:o, s:o}", "term", tj(c->st->titles[a], c->topic),
-                                                  "explanation", tj(c->st->answers[a], c->topic)));
+        json_array_append_new(concepts, json_pack("{s:o, s:o}", "term", tj(c, c->st->titles[a], c->topic),
+                                                  "explanation", tj(c, c->st->answers[a], c->topic)));
         if (a > 0) {
             buf_str(&detail, "\n\n");
         }
@@ -315,17 +329,17 @@ static json_t *gen_study_guide(const struct ctx *c)
     }
     json_object_set_new(root, "key_concepts", concepts);
     json_object_set_new(root, "detailed_content", json_string(detail.p ? detail.p : ""));
-    free(detail.p);
+    buf_free(&detail);
     for (int a = 2; a < 6; a++) {
-        json_array_append_new(ex, tj2(c->st->exercise_prefix, c->st->questions[a], c->topic));
+        json_array_append_new(ex, tj2(c, c->st->exercise_prefix, c->st->questions[a], c->topic));
     }
     json_object_set_new(root, "practice_exercises", ex);
     for (int a = 0; a < 6; a++) {
-        json_array_append_new(qa, json_pack("{s:o, s:o}", "question", tj(c->st->questions[a], c->topic), "answer",
-                                            tj(c->st->answers[a], c->topic)));
+        json_array_append_new(qa, json_pack("{s:o, s:o}", "question", tj(c, c->st->questions[a], c->topic), "answer",
+                                            tj(c, c->st->answers[a], c->topic)));
     }
     json_object_set_new(root, "assessment_questions", qa);
-    json_object_set_new(root, "summary", tj(c->st->conclusion, c->topic));
+    json_object_set_new(root, "summary", tj(c, c->st->conclusion, c->topic));
     return root;
 }
 
@@ -333,11 +347,11 @@ static json_t *gen_one_pager(const struct ctx *c)
 {
     static const int aspects[] = {0, 2, 4, 5, 8};
     json_t *root = json_object(), *tk = json_array();
-    struct buf main = {0};
+    struct buf main = BUF(c);
     json_object_set_new(root, "title", title("Summary", c));
     json_object_set_new(root, "executive_summary", overview(c));
     for (size_t i = 0; i < sizeof(aspects) / sizeof(aspects[0]); i++) {
-        json_array_append_new(tk, tj(c->st->answers[aspects[i]], c->topic));
+        json_array_append_new(tk, tj(c, c->st->answers[aspects[i]], c->topic));
     }
     json_object_set_new(root, "key_takeaways", tk);
     buf_tpl(&main, c->st->answers[2], c->topic);
@@ -348,7 +362,7 @@ static json_t *gen_one_pager(const struct ctx *c)
     buf_str(&main, " ");
     buf_tpl(&main, c->st->conclusion, c->topic);
     json_object_set_new(root, "main_content", json_string(main.p ? main.p : ""));
-    free(main.p);
+    buf_free(&main);
     return root;
 }
 
@@ -358,18 +372,18 @@ static json_t *gen_reading(const struct ctx *c)
     json_object_set_new(root, "title", title("Reading", c));
     json_object_set_new(root, "introduction", overview(c));
     for (int a = 0; a < 8; a += 1) {
-        struct buf b = {0};
+        struct buf b = BUF(c);
         buf_tpl(&b, c->st->answers[a], c->topic);
         buf_str(&b, " ");
         buf_str(&b, c->st->elaboration);
         buf_str(&b, "\n\n");
         buf_tpl(&b, c->st->answers[(a + 1) % OFFLINE_ASPECTS], c->topic);
-        json_array_append_new(sections, json_pack("{s:o, s:s}", "title", tj(c->st->titles[a], c->topic), "content",
+        json_array_append_new(sections, json_pack("{s:o, s:s}", "title", tj(c, c->st->titles[a], c->topic), "content",
                                                   b.p ? b.p : ""));
-        free(b.p);
+        buf_free(&b);
     }
     json_object_set_new(root, "sections", sections);
-    json_object_set_new(root, "conclusion", tj(c->st->conclusion, c->topic));
+    json_object_set_new(root, "conclusion", tj(c, c->st->conclusion, c->topic));
     return root;
 }
 
@@ -383,8 +397,8 @@ static json_t *gen_faq(const struct ctx *c)
     json_t *root = json_object(), *items = json_array();
     json_object_set_new(root, "title", title("Frequently Asked Questions", c));
     for (int a = 0; a < OFFLINE_ASPECTS; a++) {
-        json_array_append_new(items, json_pack("{s:o, s:o, s:s}", "question", tj(c->st->questions[a], c->topic),
-                                               "answer", tj(c->st->answers[a], c->topic), "category",
+        json_array_append_new(items, json_pack("{s:o, s:o, s:s}", "question", tj(c, c->st->questions[a], c->topic),
+                                               "answer", tj(c, c->st->answers[a], c->topic), "category",
                                                category_of(a)));
     }
     if (c->req != NULL && c->req[0] != '\0') {
@@ -393,14 +407,14 @@ static json_t *gen_faq(const struct ctx *c)
                                                requirement_sentence(c), "category", "about this material"));
     }
     if (json_array_size(c->objectives) > 0) {
-        struct buf b = {0};
+        struct buf b = BUF(c);
         goals_sentence(&b, c);
         if (!b.oom && b.p != NULL) {
             json_array_append_new(items, json_pack("{s:s, s:s, s:s}", "question",
                                                    "Which learning goals does this material support?", "answer",
                                                    b.p, "category", "about this material"));
         }
-        free(b.p);
+        buf_free(&b);
     }
     json_object_set_new(root, "items", items);
     return root;
@@ -413,15 +427,15 @@ static json_t *gen_flashcards(const struct ctx *c)
     json_t *o;
     json_object_set_new(root, "title", title("Flashcards", c));
     for (int a = 0; a < OFFLINE_ASPECTS; a++) {
-        struct buf term = {0};
+        struct buf term = BUF(c);
         buf_add(&term, c->topic, utf8_prefix(c->topic, 80));
         buf_str(&term, ": ");
         buf_tpl(&term, c->st->titles[a], c->topic);
         json_array_append_new(items, json_pack("{s:s, s:o, s:s, s:s}", "term", term.p ? term.p : c->topic,
-                                               "definition", tj(c->st->answers[a], c->topic), "category",
+                                               "definition", tj(c, c->st->answers[a], c->topic), "category",
                                                category_of(a), "difficulty",
                                                a < 4 ? "easy" : a < 7 ? "medium" : "hard"));
-        free(term.p);
+        buf_free(&term);
     }
     json_array_foreach(c->objectives, i, o)
     {
@@ -447,20 +461,20 @@ static json_t *gen_questions(const struct ctx *c)
     size_t i;
     json_object_set_new(root, "title", title("Reading Guide Questions", c));
     for (int a = 0; a < OFFLINE_ASPECTS; a++) {
-        struct buf hint = {0};
+        struct buf hint = BUF(c);
         buf_str(&hint, c->st->hint_prefix);
         buf_str(&hint, " \"");
         buf_tpl(&hint, c->st->titles[a], c->topic);
         buf_str(&hint, "\".");
-        json_array_append_new(qs, json_pack("{s:o, s:s, s:s}", "question", tj(c->st->questions[a], c->topic), "type",
+        json_array_append_new(qs, json_pack("{s:o, s:s, s:s}", "question", tj(c, c->st->questions[a], c->topic), "type",
                                             a < 4 ? "comprehension" : a < 7 ? "analysis" : "discussion", "hint",
                                             hint.p ? hint.p : ""));
-        free(hint.p);
+        buf_free(&hint);
     }
     json_array_foreach(c->objectives, i, o)
     {
         const char *skill = json_string_value(json_object_get(o, "specific_skill"));
-        struct buf b = {0};
+        struct buf b = BUF(c);
         if (skill == NULL || json_array_size(qs) >= 14) {
             continue;
         }
@@ -470,17 +484,17 @@ static json_t *gen_questions(const struct ctx *c)
         if (!b.oom && b.p != NULL) {
             json_array_append_new(qs, json_pack("{s:s, s:s}", "question", b.p, "type", "discussion"));
         }
-        free(b.p);
+        buf_free(&b);
     }
     if (c->req != NULL && c->req[0] != '\0') {
-        struct buf b = {0};
+        struct buf b = BUF(c);
         buf_str(&b, "How does the material address this request: \"");
         buf_add(&b, c->req, utf8_prefix(c->req, MAX_REQ_BYTES));
         buf_str(&b, "\"?");
         if (!b.oom && b.p != NULL) {
             json_array_append_new(qs, json_pack("{s:s, s:s}", "question", b.p, "type", "discussion"));
         }
-        free(b.p);
+        buf_free(&b);
     }
     json_object_set_new(root, "questions", qs);
     return root;
@@ -514,7 +528,7 @@ static json_t *gen_string(const struct ctx *c, const json_t *s, const char *key,
 {
     const json_t *mn = json_object_get(s, "minLength"), *mx = json_object_get(s, "maxLength");
     int question = wants_question(s);
-    struct buf b = {0};
+    struct buf b = BUF(c);
     json_t *j;
     size_t a = idx % OFFLINE_ASPECTS, guard = 0;
 
@@ -541,7 +555,7 @@ static json_t *gen_string(const struct ctx *c, const json_t *s, const char *key,
         }
     }
     if (b.oom || b.p == NULL) {
-        free(b.p);
+        buf_free(&b);
         return NULL;
     }
     if (json_is_integer(mx) && (json_int_t)cps_of(b.p, b.len) > json_integer_value(mx)) {
@@ -565,7 +579,7 @@ static json_t *gen_string(const struct ctx *c, const json_t *s, const char *key,
         }
     }
     j = json_string(b.p);
-    free(b.p);
+    buf_free(&b);
     return j;
 }
 
@@ -727,38 +741,31 @@ static const char *last_user_text(const json_t *msgs, size_t *n_msgs)
     return text;
 }
 
+#define CHAT_REPLY                                                                                        \
+    "This is the offline provider of La Factoria. It works without network access and does not call an AI " \
+    "model, so this reply is a fixed, deterministic text. You sent %zu message(s); the last user message has " \
+    "%zu characters. Configure a real provider (for example OpenAI, Anthropic or Gemini) to get real answers."
+
+/* The chat reply (compact, NUL-terminated) into a fresh malloc'd buffer like json_dumps's, or NULL. */
 static char *chat_reply(const struct lf_gen_request *req)
 {
     json_t *msgs = json_loadb(req->messages_json, req->messages_json_len, 0, NULL);
     size_t n = 0;
     const char *last = json_is_array(msgs) ? last_user_text(msgs, &n) : NULL;
     size_t cps = last != NULL ? cps_of(last, strlen(last)) : 0;
-    char *out = NULL;
-    int len = snprintf(NULL, 0,
-                       "This is the offline provider of La Factoria. It works without network access and does not "
-                       "call an AI model, so this reply is a fixed, deterministic text. You sent %zu message(s); "
-                       "the last user message has %zu characters. Configure a real provider (for example OpenAI, "
-                       "Anthropic or Gemini) to get real answers.",
-                       n, cps);
-    out = malloc((size_t)len + 1);
-    if (out != NULL) {
-        snprintf(out, (size_t)len + 1,
-                 "This is the offline provider of La Factoria. It works without network access and does not "
-                 "call an AI model, so this reply is a fixed, deterministic text. You sent %zu message(s); "
-                 "the last user message has %zu characters. Configure a real provider (for example OpenAI, "
-                 "Anthropic or Gemini) to get real answers.",
-                 n, cps);
-    }
+    char tmp[512];
+    snprintf(tmp, sizeof(tmp), CHAT_REPLY, n, cps);
     json_decref(msgs);
-    return out;
+    return strdup(tmp);
 }
 
-static json_t *generate_content(const struct lf_gen_request *req)
+static json_t *generate_content(const struct offline *stt, const struct lf_gen_request *req)
 {
     struct ctx c;
     json_t *content = NULL, *objs = NULL, *schema = NULL;
     const char *type = req->content_type;
 
+    c.h = stt->host;
     c.st = offline_style_for(req->age_group);
     c.topic = req->topic != NULL && req->topic[0] != '\0' ? req->topic : "the topic";
     c.req = req->additional_requirements;
@@ -810,7 +817,7 @@ static int offline_generate(void *state, const struct lf_gen_request *req, struc
         text = chat_reply(req);
         prompt_chars = req->messages_json_len;
     } else if (req->content_type != NULL) {
-        json_t *content = generate_content(req);
+        json_t *content = generate_content(st, req);
         if (content == NULL) {
             out->failure = LF_FAILURE_INVALID_RESPONSE;
             out->error_message = host_copy(h, "the offline provider cannot generate this content type without "
@@ -833,7 +840,7 @@ static int offline_generate(void *state, const struct lf_gen_request *req, struc
     out->text_len = text_len;
     out->model = host_copy(h, MODEL_ID, strlen(MODEL_ID));
     out->finish_reason = host_copy(h, "stop", 4);
-    free(text);
+    free(text); /* from json_dumps / strdup: libc memory */
     if (out->text == NULL || out->model == NULL || out->finish_reason == NULL) {
         h->free(out->text);
         h->free(out->model);

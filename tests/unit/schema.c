@@ -2,6 +2,7 @@
  * tests/unit/schema.c - the JSON Schema subset validator: every keyword accepts and refuses
  * SPDX-License-Identifier: MIT
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -195,6 +196,43 @@ static void test_check_refuses(void **state)
     check_refused("3", "a schema must be an object or a boolean");
 }
 
+/* Several threads validating with patterns at once (the compiled-pattern cache is shared). */
+static void *validate_many(void *arg)
+{
+    long id = (long)(intptr_t)arg, bad = 0;
+    char schema_txt[128], good_txt[64], bad_txt[64];
+    for (int i = 0; i < 300; i++) {
+        int k = (int)((id + i) % 7);
+        snprintf(schema_txt, sizeof(schema_txt), "{\"type\":\"string\",\"pattern\":\"^x{%d}y\"}", k + 1);
+        snprintf(good_txt, sizeof(good_txt), "\"%.*sy\"", k + 1, "xxxxxxxx");
+        snprintf(bad_txt, sizeof(bad_txt), "\"%.*sz\"", k + 1, "xxxxxxxx");
+        json_t *s = json_loads(schema_txt, 0, NULL);
+        json_t *g = json_loads(good_txt, JSON_DECODE_ANY, NULL);
+        json_t *b = json_loads(bad_txt, JSON_DECODE_ANY, NULL);
+        if (lf_schema_validate(s, g, NULL) != 1 || lf_schema_validate(s, b, NULL) != 0) {
+            bad++;
+        }
+        json_decref(s);
+        json_decref(g);
+        json_decref(b);
+    }
+    return (void *)(intptr_t)bad;
+}
+
+static void test_threads(void **state)
+{
+    pthread_t th[4];
+    (void)state;
+    for (long i = 0; i < 4; i++) {
+        assert_int_equal(pthread_create(&th[i], NULL, validate_many, (void *)(intptr_t)i), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        void *ret = NULL;
+        assert_int_equal(pthread_join(th[i], &ret), 0);
+        assert_int_equal((intptr_t)ret, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,7 +241,7 @@ int main(void)
         cmocka_unit_test(test_lengths_code_points),   cmocka_unit_test(test_min_max),
         cmocka_unit_test(test_enum),          cmocka_unit_test(test_pattern),
         cmocka_unit_test(test_any_one_of),    cmocka_unit_test(test_nested_path_and_cap),
-        cmocka_unit_test(test_check_refuses),
+        cmocka_unit_test(test_check_refuses),         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
