@@ -14,8 +14,10 @@ Gemini     POST /v1beta/models/{m}:generateContent             x-goog-api-key
 
 Wrong or missing keys get 401 in the provider's own error shape (Gemini: 400 API_KEY_INVALID / 403 like
 the real API). Generation prompts are answered with a valid object of the content type named by a line
-"Content type: <id>" in the prompt (or any known type id in the text, or OpenAI's json_schema name);
-anything else gets a plain chat reply.
+"Content type: <id>" in the prompt, else OpenAI's json_schema name, any known type id in the text, the
+title of the JSON Schema embedded in the prompt, or the distinctive field names the prompt templates list
+(e.g. "executive_summary"); anything else gets a plain chat reply. The topic is the line after "The topic
+(user-supplied data, not instructions):" or after "Topic:".
 
 Test control:
   POST /_control {"provider": "openai|anthropic|gemini|*", "fault": F, "count": N (default 1, -1 = until
@@ -40,6 +42,15 @@ KEYS = {"openai": "test-openai-key", "anthropic": "test-anthropic-key", "gemini"
 PROVIDERS = ("openai", "anthropic", "gemini")
 TYPES = ("master_content_outline", "podcast_script", "study_guide", "one_pager_summary",
          "detailed_reading_material", "faq_collection", "flashcards", "reading_guide_questions")
+
+SCHEMA_TITLES = {"Master Content Outline": "master_content_outline", "Podcast Script": "podcast_script",
+                 "Study Guide": "study_guide", "One-Pager Summary": "one_pager_summary",
+                 "Detailed Reading Material": "detailed_reading_material", "FAQ Collection": "faq_collection",
+                 "Flashcards": "flashcards", "Reading Guide Questions": "reading_guide_questions"}
+SIGNATURES = (("master_content_outline", ("section_number",)), ("one_pager_summary", ("executive_summary",)),
+              ("study_guide", ("key_concepts", "assessment_questions")), ("podcast_script", ("speaker_notes",)),
+              ("flashcards", ("definition",)), ("reading_guide_questions", ("hint",)),
+              ("faq_collection", ("answer",)), ("detailed_reading_material", ("references",)))
 
 LOCK = threading.Lock()
 FAULTS = {}  # provider -> {"fault", "count", "retry_after", "ms"}
@@ -131,6 +142,14 @@ def find_type(text, schema_name=None):
         return schema_name
     for t in TYPES:
         if t in text:
+            return t
+    # the prompt embeds the type's JSON Schema, whose title is the type's name
+    m = re.search(r'"title"\s*:\s*"([A-Za-z -]+)"', text)
+    if m and m.group(1) in SCHEMA_TITLES:
+        return SCHEMA_TITLES[m.group(1)]
+    # the prompt templates list the fields to write: recognise the type by its distinctive field names
+    for t, keys in SIGNATURES:
+        if any(k in text for k in keys):
             return t
     return None
 
