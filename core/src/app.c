@@ -15,6 +15,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "migrate.h"
+#include "ops.h"
 #include "registry.h"
 #include "runtime.h"
 #include "store.h"
@@ -121,11 +122,13 @@ int lf_app_init(struct lf_config *config, char *err, size_t errlen)
         return -1;
     lf_registry_publish(reg);
     lf_runtime_retain(reg);
+    lf_ops_start();
     return 0;
 }
 
 void lf_app_shutdown(void)
 {
+    lf_ops_stop();
     lf_registry_shutdown();
     lf_store_stop();
     lf_runtime_shutdown();
@@ -307,6 +310,10 @@ json_t *lf_server_reload(int *ok)
     json_array_foreach(reg->refusals, i, r) json_array_append(errors, json_object_get(r, "error"));
     result = json_pack("{s:I,s:o,s:o,s:o,s:o}", "config_generation", (json_int_t)gen, "loaded", loaded, "unloaded",
                        unloaded, "unchanged", unchanged, "errors", errors);
+    /* process-wide state follows the new generation: rate limits, key budgets, provider runtime state and
+     * budget limits (done here, not during the build, so a failed reload changes nothing) */
+    lf_runtime_apply_config(reg->config);
+    lf_runtime_retain(reg);
     lf_registry_publish(reg);
     *ok = 1;
     lf_log_fields(LF_LOG_LVL_INFO, MODULE, json_pack("{s:I}", "generation", (json_int_t)gen),

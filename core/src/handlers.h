@@ -39,4 +39,15 @@ const char *lf_provider_state_name(const struct lf_provider *p);
 void lf_db_readiness(json_t *reasons);
 json_t *lf_db_health_json(void);
 
+/* handlers_ops.c: detailed health, metrics (JSON and Prometheus), alerts */
+void lf_h_health_detailed(struct lf_http *h);
+void lf_h_metrics_prometheus(struct lf_http *h);
+void lf_h_metrics_json(struct lf_http *h);
+void lf_h_alerts(struct lf_http *h);
+
+/* handlers_routing.c: live routing changes (admin overrides kept across reloads, see runtime.h) */
+void lf_h_admin_provider_patch(struct lf_http *h);
+/* handlers_admin.c: one provider as GET /api/v1/providers shows it (new reference) */
+json_t *lf_provider_json(struct lf_provider *p, int detailed);
+
 #endif
