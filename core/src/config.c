@@ -191,6 +191,13 @@ static const struct field budget_fields[] = {{"daily_usd", F_NUMBER, 0, 1e12, NU
 static const struct field retry_fields[] = {{"attempts", F_INT, 0, 5, NULL, NULL},
                                             {"backoff_ms", F_INT, 0, 60000, NULL, NULL},
                                             {NULL, 0, 0, 0, NULL, NULL}};
+static const struct field circuit_fields[] = {{"failure_threshold", F_INT, 1, 1000, NULL, NULL},
+                                              {"error_ratio", F_NUMBER, 0, 2, NULL, NULL},
+                                              {"window_ms", F_INT, 1000, 3600000, NULL, NULL},
+                                              {"min_requests", F_INT, 1, 100000, NULL, NULL},
+                                              {"cooldown_ms", F_INT, 10, 86400000, NULL, NULL},
+                                              {"max_cooldown_ms", F_INT, 10, 86400000, NULL, NULL},
+                                              {NULL, 0, 0, 0, NULL, NULL}};
 static const struct field provider_fields[] = {{"name", F_STRING, 1, 0, NULL, NULL},
                                                {"plugin", F_STRING, 1, 0, NULL, NULL},
                                                {"enabled", F_BOOL_OR_AUTO, 1, 0, NULL, NULL},
@@ -199,6 +206,8 @@ static const struct field provider_fields[] = {{"name", F_STRING, 1, 0, NULL, NU
                                                {"config", F_ANY_OBJECT, 1, 0, NULL, NULL},
                                                {"budget", F_OBJECT, 1, 0, budget_fields, NULL},
                                                {"retry", F_OBJECT, 1, 0, retry_fields, NULL},
+                                               {"circuit", F_OBJECT, 1, 0, circuit_fields, NULL},
+                                               {"health_probe_interval_ms", F_INT, 0, 86400000, NULL, NULL},
                                                {NULL, 0, 0, 0, NULL, NULL}};
 static const struct field scorer_fields[] = {{"name", F_STRING, 1, 0, NULL, NULL},
                                              {"plugin", F_STRING, 1, 0, NULL, NULL},
@@ -582,6 +591,14 @@ static int build(json_t *root, const char *origin, struct lf_config **out, char 
         pc->budget_monthly_usd = get_num(p, "budget", "monthly_usd", 0);
         pc->retries = (int)get_int(p, "retry", "attempts", 0);
         pc->retry_backoff_ms = (int)get_int(p, "retry", "backoff_ms", 200);
+        /* breaker settings: 0 = the circuit module's default */
+        pc->circuit_failure_threshold = (int)get_int(p, "circuit", "failure_threshold", 0);
+        pc->circuit_error_ratio = get_num(p, "circuit", "error_ratio", 0);
+        pc->circuit_window_ms = (int)get_int(p, "circuit", "window_ms", 0);
+        pc->circuit_min_requests = (int)get_int(p, "circuit", "min_requests", 0);
+        pc->circuit_cooldown_ms = (int)get_int(p, "circuit", "cooldown_ms", 0);
+        pc->circuit_max_cooldown_ms = (int)get_int(p, "circuit", "max_cooldown_ms", 0);
+        pc->health_probe_interval_ms = (int)get_int(p, "health_probe_interval_ms", NULL, 0);
     }
     json_t *scorers = json_object_get(root, "scorers");
     c->nscorers = json_array_size(scorers);

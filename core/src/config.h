@@ -25,6 +25,14 @@ struct lf_provider_conf {
     double budget_monthly_usd; /* 0 = none */
     int retries;               /* extra attempts on the same provider (default 0) */
     int retry_backoff_ms;
+    /* "circuit": breaker settings (0 = the circuit module's default) */
+    int circuit_failure_threshold;
+    double circuit_error_ratio;
+    int circuit_window_ms;
+    int circuit_min_requests;
+    int circuit_cooldown_ms;
+    int circuit_max_cooldown_ms;
+    int health_probe_interval_ms; /* active health probe period (0 = off; plugins with build_probe only) */
 };
 
 struct lf_scorer_conf {

@@ -43,11 +43,14 @@ json_t *lf_provider_json(struct lf_provider *p, int detailed)
     s.latency_ewma_ms = -1;
     if (p->rt != NULL)
         lf_provider_rt_stats(p->rt, &s);
+    int eff_enabled, eff_priority;
+    double eff_weight;
+    lf_runtime_provider_effective(p, &eff_enabled, &eff_priority, &eff_weight);
     json_t *o = json_pack("{s:s,s:s?,s:s?,s:o,s:b,s:s,s:i,s:f,s:o,s:{s:I,s:I,s:I,s:f,s:o}}", "name", p->name,
                           "plugin", p->plugin ? p->plugin->desc.name : (p->conf ? p->conf->plugin : NULL),
                           "plugin_version", p->plugin ? p->plugin->desc.version : NULL, "models", models, "enabled",
-                          p->enabled, "state", lf_provider_state_name(p), "priority", p->priority, "weight",
-                          p->weight, "budget", budget_json(p), "stats", "requests", (json_int_t)s.requests,
+                          eff_enabled, "state", lf_provider_state_name(p), "priority", eff_priority, "weight",
+                          eff_weight, "budget", budget_json(p), "stats", "requests", (json_int_t)s.requests,
                           "failures", (json_int_t)s.failures, "tokens",
                           (json_int_t)(s.prompt_tokens + s.completion_tokens), "cost_usd", s.cost_usd,
                           "latency_ewma_ms", s.latency_ewma_ms < 0 ? json_null() : json_real(s.latency_ewma_ms));

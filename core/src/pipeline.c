@@ -767,10 +767,13 @@ struct lf_gen *lf_gen_start(struct lf_worker *w, struct lf_registry *reg, const 
         struct lf_provider *p = &reg->providers[i];
         struct lf_route_candidate *c = &g->cands[g->ncands];
         const struct lf_model_info *m = model_of(p, g->model);
+        int en, prio;
+        double wt;
+        lf_runtime_provider_effective(p, &en, &prio, &wt); /* admin overrides (PATCH) apply live */
         c->name = p->name;
-        c->enabled = p->enabled;
-        c->priority = p->priority;
-        c->weight = p->weight > 0 ? (uint32_t)(p->weight * 1000) : 0;
+        c->enabled = en;
+        c->priority = prio;
+        c->weight = wt > 0 ? (uint32_t)(wt * 1000) : 0;
         c->price_in_per_mtok = m != NULL ? m->input_usd_per_mtok : -1;
         c->price_out_per_mtok = m != NULL ? m->output_usd_per_mtok : -1;
         c->rt = p->rt;

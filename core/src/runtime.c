@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,11 @@ void lf_runtime_init(const struct lf_config *cfg)
     db_configured = cfg->database_url != NULL;
 }
 
+static void ov_free_all(void);
+
 void lf_runtime_shutdown(void)
 {
+    ov_free_all();
     lf_router_registry_free(rt_registry);
     lf_budget_table_free(key_budgets);
     lf_ratelimit_free(rl_requests);
@@ -95,11 +99,126 @@ struct lf_provider_rt *lf_runtime_provider_rt(struct lf_provider *p)
 {
     if (rt_registry == NULL)
         return NULL;
-    struct lf_provider_rt *rt = lf_router_registry_acquire(rt_registry, p->name, NULL);
-    if (rt != NULL && p->conf != NULL)
-        lf_budget_set_limits(rt->budget, p->conf->budget_daily_usd > 0 ? p->conf->budget_daily_usd : -1,
-                             p->conf->budget_monthly_usd > 0 ? p->conf->budget_monthly_usd : -1);
-    return rt;
+    /* budget limits are applied by lf_runtime_retain() once the generation is published, so that a
+     * reload that fails later changes nothing */
+    return lf_router_registry_acquire(rt_registry, p->name, NULL);
+}
+
+/* ---- admin overrides ---- */
+
+struct override {
+    char *name;
+    struct lf_provider_override ov;
+};
+
+static pthread_mutex_t ov_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct override *ovs;
+static size_t novs;
+static atomic_size_t ov_live; /* number of overrides; 0 = fast path without the lock */
+
+static void ov_free_all(void)
+{
+    pthread_mutex_lock(&ov_mu);
+    for (size_t i = 0; i < novs; ++i)
+        lf_free(ovs[i].name);
+    lf_free(ovs);
+    ovs = NULL;
+    novs = 0;
+    atomic_store(&ov_live, 0);
+    pthread_mutex_unlock(&ov_mu);
+}
+
+static struct override *ov_find(const char *name)
+{
+    for (size_t i = 0; i < novs; ++i)
+        if (strcmp(ovs[i].name, name) == 0)
+            return &ovs[i];
+    return NULL;
+}
+
+static void apply_budget_limits(struct lf_provider_rt *rt, const struct lf_provider_conf *conf,
+                                const struct lf_provider_override *ov)
+{
+    double day = conf != NULL && conf->budget_daily_usd > 0 ? conf->budget_daily_usd : -1;
+    double month = conf != NULL && conf->budget_monthly_usd > 0 ? conf->budget_monthly_usd : -1;
+    if (ov != NULL && (ov->set & LF_OVERRIDE_BUDGET_DAY))
+        day = ov->budget_daily_usd;
+    if (ov != NULL && (ov->set & LF_OVERRIDE_BUDGET_MONTH))
+        month = ov->budget_monthly_usd;
+    lf_budget_set_limits(rt->budget, day, month);
+}
+
+int lf_runtime_override_get(const char *name, struct lf_provider_override *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (atomic_load_explicit(&ov_live, memory_order_acquire) == 0)
+        return 0;
+    pthread_mutex_lock(&ov_mu);
+    struct override *o = ov_find(name);
+    if (o != NULL)
+        *out = o->ov;
+    pthread_mutex_unlock(&ov_mu);
+    return out->set != 0;
+}
+
+void lf_runtime_override_set(const char *name, const struct lf_provider_override *ov, int clear)
+{
+    pthread_mutex_lock(&ov_mu);
+    struct override *o = ov_find(name);
+    int was_disabled = o != NULL && (o->ov.set & LF_OVERRIDE_ENABLED) && !o->ov.enabled;
+    if (o == NULL) {
+        ovs = lf_realloc(ovs, (novs + 1) * sizeof(*ovs));
+        o = &ovs[novs++];
+        memset(o, 0, sizeof(*o));
+        o->name = lf_strdup(name);
+    }
+    if (clear)
+        memset(&o->ov, 0, sizeof(o->ov));
+    unsigned s = ov->set;
+    if (s & LF_OVERRIDE_ENABLED)
+        o->ov.enabled = ov->enabled;
+    if (s & LF_OVERRIDE_PRIORITY)
+        o->ov.priority = ov->priority;
+    if (s & LF_OVERRIDE_WEIGHT)
+        o->ov.weight = ov->weight;
+    if (s & LF_OVERRIDE_BUDGET_DAY)
+        o->ov.budget_daily_usd = ov->budget_daily_usd;
+    if (s & LF_OVERRIDE_BUDGET_MONTH)
+        o->ov.budget_monthly_usd = ov->budget_monthly_usd;
+    o->ov.set |= s;
+    struct lf_provider_override now = o->ov;
+    atomic_store_explicit(&ov_live, novs, memory_order_release);
+    pthread_mutex_unlock(&ov_mu);
+
+    int lifted = was_disabled && (!(now.set & LF_OVERRIDE_ENABLED) || now.enabled);
+    struct lf_registry *reg = lf_registry_acquire();
+    struct lf_provider *p = lf_registry_provider(reg, name);
+    if (p != NULL && p->rt != NULL) {
+        apply_budget_limits(p->rt, p->conf, &now);
+        if (lifted)
+            lf_circuit_reset(p->rt->circuit, lf_wall_ms());
+    }
+    lf_registry_release(reg);
+}
+
+void lf_runtime_provider_effective(const struct lf_provider *p, int *enabled, int *priority, double *weight)
+{
+    *enabled = p->enabled;
+    *priority = p->priority;
+    *weight = p->weight;
+    if (atomic_load_explicit(&ov_live, memory_order_acquire) == 0)
+        return;
+    pthread_mutex_lock(&ov_mu);
+    struct override *o = ov_find(p->name);
+    if (o != NULL) {
+        if ((o->ov.set & LF_OVERRIDE_ENABLED) && !o->ov.enabled)
+            *enabled = 0;
+        if (o->ov.set & LF_OVERRIDE_PRIORITY)
+            *priority = o->ov.priority;
+        if (o->ov.set & LF_OVERRIDE_WEIGHT)
+            *weight = o->ov.weight;
+    }
+    pthread_mutex_unlock(&ov_mu);
 }
 
 void lf_runtime_retain(struct lf_registry *reg)
@@ -111,6 +230,27 @@ void lf_runtime_retain(struct lf_registry *reg)
         names[i] = reg->providers[i].name;
     lf_router_registry_retain_only(rt_registry, names, reg->nproviders);
     lf_free(names);
+    /* budget limits of the new generation: configuration, then admin overrides */
+    for (size_t i = 0; i < reg->nproviders; ++i) {
+        struct lf_provider *p = &reg->providers[i];
+        if (p->rt == NULL)
+            continue;
+        struct lf_provider_override ov;
+        lf_runtime_override_get(p->name, &ov);
+        apply_budget_limits(p->rt, p->conf, &ov);
+        if (p->conf != NULL) {
+            /* breaker settings of the new generation (zero fields = defaults); the state is kept */
+            struct lf_circuit_config cc;
+            memset(&cc, 0, sizeof(cc));
+            cc.failure_threshold = (uint32_t)p->conf->circuit_failure_threshold;
+            cc.error_ratio = p->conf->circuit_error_ratio;
+            cc.window_ms = (uint32_t)p->conf->circuit_window_ms;
+            cc.min_requests = (uint32_t)p->conf->circuit_min_requests;
+            cc.cooldown_ms = (uint32_t)p->conf->circuit_cooldown_ms;
+            cc.max_cooldown_ms = (uint32_t)p->conf->circuit_max_cooldown_ms;
+            lf_circuit_configure(p->rt->circuit, &cc);
+        }
+    }
 }
 
 struct lf_budget *lf_runtime_key_budget(const char *key_id)
@@ -178,7 +318,10 @@ int lf_runtime_auth_blocked(const char *addr, uint64_t *retry_after_s)
 
 int lf_provider_routable(const struct lf_provider *p)
 {
-    if (!p->enabled)
+    int en, prio;
+    double w;
+    lf_runtime_provider_effective(p, &en, &prio, &w);
+    if (!en)
         return 0;
     if (p->rt == NULL)
         return 1;
@@ -187,7 +330,10 @@ int lf_provider_routable(const struct lf_provider *p)
 
 const char *lf_provider_state_name(const struct lf_provider *p)
 {
-    if (!p->enabled)
+    int en, prio;
+    double w;
+    lf_runtime_provider_effective(p, &en, &prio, &w);
+    if (!en)
         return "disabled";
     if (p->rt == NULL)
         return "closed";

@@ -28,6 +28,34 @@ void lf_runtime_retain(struct lf_registry *reg);
 /** Apply a generation's rate-limit and budget settings. */
 void lf_runtime_apply_config(const struct lf_config *cfg);
 
+/* ---- admin overrides (PATCH /api/v1/admin/providers/{name}) ----
+ * Kept in process-wide state keyed by the instance name, so they survive reloads and take precedence over
+ * the configuration until cleared. enabled = 1 only undoes an admin disable: it cannot enable an instance
+ * the generation did not initialise (disabled in configuration, missing key, plugin not loaded). */
+#define LF_OVERRIDE_ENABLED 1u
+#define LF_OVERRIDE_PRIORITY 2u
+#define LF_OVERRIDE_WEIGHT 4u
+#define LF_OVERRIDE_BUDGET_DAY 8u
+#define LF_OVERRIDE_BUDGET_MONTH 16u
+
+struct lf_provider_override {
+    unsigned set; /* LF_OVERRIDE_* bits that are overridden */
+    int enabled;
+    int priority;
+    double weight;
+    double budget_daily_usd;   /* < 0 = unlimited, 0 = refuse every paid attempt */
+    double budget_monthly_usd; /* likewise */
+};
+
+/** Merge the fields of `ov` marked in ov->set into the override of `name`; clear = drop it first.
+ *  Applies budget limits at once to the current runtime state (if any) and resets the breaker when
+ *  an admin disable is lifted. */
+void lf_runtime_override_set(const char *name, const struct lf_provider_override *ov, int clear);
+/** The override of `name` (out->set == 0 when none); returns 1 when one exists. */
+int lf_runtime_override_get(const char *name, struct lf_provider_override *out);
+/** Effective enabled, priority and weight of p: the generation's values with overrides applied. */
+void lf_runtime_provider_effective(const struct lf_provider *p, int *enabled, int *priority, double *weight);
+
 /** Budget of an API key (NULL when key budgets are not configured or key_id is NULL). */
 struct lf_budget *lf_runtime_key_budget(const char *key_id);
 
