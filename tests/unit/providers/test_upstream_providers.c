@@ -1,5 +1,5 @@
 /*
- * tests/unit/upstream_providers.c - provider plugins + upstream client against the fake upstreams, end to end
+ * tests/unit/providers/test_upstream_providers.c - provider plugins + upstream client against the fake upstreams, end to end
  * SPDX-License-Identifier: MIT
  *
  * For openai, anthropic and gemini: build_request -> lf_upstream (real HTTP on loopback) -> fake upstream in
