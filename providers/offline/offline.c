@@ -39,6 +39,7 @@ struct ctx {
     const char *topic;
     const char *req;      /* additional requirements or NULL */
     json_t *objectives;   /* array of the user's objectives, or NULL */
+    const char *type_id;  /* the content type id */
 };
 
 /* ---- text helpers ---- */
@@ -508,11 +509,38 @@ static int wants_question(const json_t *s)
     return pat != NULL && (strstr(pat, "\\?") != NULL || strstr(pat, "[?]") != NULL);
 }
 
+static int key_has(const char *key, const char *const *words, size_t n)
+{
+    for (size_t i = 0; key != NULL && i < n; i++) {
+        if (strstr(key, words[i]) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Keys whose values are short labels rather than prose. */
 static int is_name_key(const char *key)
 {
-    return key != NULL && (strstr(key, "title") != NULL || strstr(key, "name") != NULL ||
-                           strstr(key, "term") != NULL || strstr(key, "heading") != NULL ||
-                           strstr(key, "label") != NULL);
+    static const char *const words[] = {"title", "name", "term", "word", "heading", "label", "keyword", "concept",
+                                        "category", "tag", "speaker", "subject"};
+    return key_has(key, words, sizeof(words) / sizeof(words[0]));
+}
+
+static int is_question_key(const char *key)
+{
+    static const char *const words[] = {"question", "prompt", "query"};
+    return key_has(key, words, sizeof(words) / sizeof(words[0]));
+}
+
+/* A small stable hash of a key, so sibling fields get different sentences. */
+static size_t key_hash(const char *key)
+{
+    size_t h = 5381;
+    for (const char *p = key ? key : ""; *p != '\0'; p++) {
+        h = h * 33 + (unsigned char)*p;
+    }
+    return h;
 }
 
 static size_t cps_of(const char *s, size_t len)
@@ -524,20 +552,35 @@ static size_t cps_of(const char *s, size_t len)
     return n;
 }
 
-static json_t *gen_string(const struct ctx *c, const json_t *s, const char *key, size_t idx)
+static json_t *gen_string(const struct ctx *c, const json_t *s, const char *key, size_t idx, int depth)
 {
     const json_t *mn = json_object_get(s, "minLength"), *mx = json_object_get(s, "maxLength");
-    int question = wants_question(s);
+    int question = wants_question(s) || is_question_key(key);
     struct buf b = BUF(c);
     json_t *j;
-    size_t a = idx % OFFLINE_ASPECTS, guard = 0;
+    static const char *const primary[] = {"answer",  "meaning", "definition", "explanation",
+                                          "description", "content", "text",   "summary"};
+    /* labels, questions and the main prose field of an item describe the same aspect; other prose varies */
+    size_t shift = question || is_name_key(key) || key_has(key, primary, sizeof(primary) / sizeof(primary[0]))
+                       ? 0
+                       : key_hash(key);
+    size_t a = (idx + shift) % OFFLINE_ASPECTS, guard = 0;
 
     if (question) {
         buf_tpl(&b, c->st->questions[a], c->topic);
+    } else if (depth == 1 && key != NULL && strcmp(key, "title") == 0) {
+        /* the document title: "Glossary: <topic>" from the type id */
+        for (const char *p = c->type_id; p != NULL && *p != '\0'; p++) {
+            char ch = *p == '_' ? ' ' : (p == c->type_id && *p >= 'a' && *p <= 'z') ? (char)(*p - 32) : *p;
+            buf_add(&b, &ch, 1);
+        }
+        buf_str(&b, ": ");
+        buf_add(&b, c->topic, utf8_prefix(c->topic, 180));
     } else if (is_name_key(key)) {
         buf_tpl(&b, c->st->titles[a], c->topic);
-        buf_str(&b, ": ");
-        buf_str(&b, c->topic);
+        buf_str(&b, " (");
+        buf_add(&b, c->topic, utf8_prefix(c->topic, 80));
+        buf_str(&b, ")");
     } else {
         buf_tpl(&b, c->st->answers[a], c->topic);
     }
@@ -658,7 +701,7 @@ static json_t *gen_schema(const struct ctx *c, const json_t *s, const char *key,
     if (strcmp(type, "null") == 0) {
         return json_null();
     }
-    return gen_string(c, s, key, idx);
+    return gen_string(c, s, key, idx, depth);
 }
 
 /* ---- callbacks ---- */
@@ -766,6 +809,7 @@ static json_t *generate_content(const struct offline *stt, const struct lf_gen_r
     const char *type = req->content_type;
 
     c.h = stt->host;
+    c.type_id = type;
     c.st = offline_style_for(req->age_group);
     c.topic = req->topic != NULL && req->topic[0] != '\0' ? req->topic : "the topic";
     c.req = req->additional_requirements;
