@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "mem.h"
+#include "plaintext.h"
 
 #define MAX_DIMS 64
 
@@ -59,60 +60,6 @@ static uint64_t now_ns(void)
 static double round3(double x)
 {
     return round(x * 1000.0) / 1000.0;
-}
-
-/* ---- fallback plain-text extraction (used only when the caller passes plain_text == NULL) ---- */
-
-struct sbuf {
-    char *p;
-    size_t n, cap;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t l)
-{
-    if (b->n + l + 3 > b->cap) {
-        b->cap = (b->n + l + 3) * 2;
-        b->p = lf_realloc(b->p, b->cap);
-    }
-    if (b->n > 0) {
-        b->p[b->n++] = '\n';
-        b->p[b->n++] = '\n';
-    }
-    memcpy(b->p + b->n, s, l);
-    b->n += l;
-    b->p[b->n] = '\0';
-}
-
-static int metadata_key(const char *k)
-{
-    static const char *const keys[] = {"category", "difficulty", "difficulty_level", "type", "speaker", "cue",
-                                       "target_audience", "section_number", NULL};
-    for (size_t i = 0; keys[i]; i++)
-        if (strcmp(keys[i], k) == 0)
-            return 1;
-    return 0;
-}
-
-static void extract(const json_t *v, struct sbuf *b, int depth)
-{
-    if (depth > 32)
-        return;
-    if (json_is_string(v)) {
-        if (json_string_length(v) > 0)
-            sb_add(b, json_string_value(v), json_string_length(v));
-    } else if (json_is_array(v)) {
-        size_t i;
-        const json_t *x;
-        json_array_foreach(v, i, x) extract(x, b, depth + 1);
-    } else if (json_is_object(v)) {
-        const char *k;
-        const json_t *x;
-        json_object_foreach((json_t *)(uintptr_t)v, k, x)
-        {
-            if (!metadata_key(k))
-                extract(x, b, depth + 1);
-        }
-    }
 }
 
 /* ---- the pipeline ---- */
@@ -176,7 +123,7 @@ json_t *lf_quality_assess(const struct lf_quality_scorer *scorers, size_t n, con
     struct lf_quality_config defaults;
     struct dim dims[MAX_DIMS];
     size_t ndims = 0;
-    struct sbuf pt = {NULL, 0, 0};
+    char *own_text = NULL;
     char *content_json = NULL, *lo_json = NULL, *schema_json = NULL, *errors_json = NULL;
     json_t *metrics = json_object(), *list = json_array(), *merged = json_object();
     uint64_t t_start = now_ns();
@@ -190,8 +137,8 @@ json_t *lf_quality_assess(const struct lf_quality_scorer *scorers, size_t n, con
     schema_json = dump_or_null(schema);
     errors_json = schema_valid == 0 ? dump_or_null(schema_errors) : NULL;
     if (plain_text == NULL) {
-        extract(content, &pt, 0);
-        plain_text = pt.p != NULL ? pt.p : "";
+        own_text = content != NULL ? lf_plaintext_extract(content) : NULL;
+        plain_text = own_text != NULL ? own_text : "";
     }
 
     struct lf_score_input in = {
@@ -330,6 +277,6 @@ json_t *lf_quality_assess(const struct lf_quality_scorer *scorers, size_t n, con
     free(lo_json);
     free(schema_json);
     free(errors_json);
-    lf_free(pt.p);
+    lf_free(own_text);
     return metrics;
 }

@@ -65,8 +65,8 @@ double lf_quality_weight(const struct lf_quality_config *cfg, const char *dimens
  *   schema              the type's JSON Schema or NULL
  *   schema_valid        1 valid, 0 invalid, -1 unknown
  *   schema_errors       JSON array of strings when schema_valid == 0, else NULL
- *   plain_text          the content's prose, paragraphs separated by "\n\n"; NULL = extracted here
- *                       with a private fallback (every string leaf except metadata keys)
+ *   plain_text          the content's prose, paragraphs separated by "\n\n"; NULL = extracted here with
+ *                       lf_plaintext_extract() (plaintext.h)
  *   overall_out         (may be NULL) the overall score as reported (rounded to 3 decimals)
  *   meets_all_out       (may be NULL) 1 when overall, educational and factual thresholds are all met
  * Output keys: overall_quality_score, educational_effectiveness, factual_accuracy, age_appropriateness,

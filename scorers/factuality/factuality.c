@@ -102,24 +102,24 @@ static const char *parse_num(const char *p, double *v, int *decimals)
 /* Parse an operator: + - * / x, the Unicode minus, times and division signs. */
 static const char *parse_op(const char *p, char *op)
 {
-    unsigned char a = (unsigned char)p[0], b = (unsigned char)p[1], c = (unsigned char)p[2];
-    if (*p == '+' || *p == '-' || *p == '*' || *p == '/') {
-        *op = *p == '*' ? 'x' : *p;
+    /* p is NUL-terminated: a byte is only read when the previous one was not NUL */
+    unsigned char a = (unsigned char)p[0];
+    if (a == '+' || a == '-' || a == '*' || a == '/') {
+        *op = a == '*' ? 'x' : (char)a;
         return p + 1;
     }
-    if (*p == 'x' && (p[1] == ' ' || is_digit(p[1]))) {
+    if (a == 'x' && (p[1] == ' ' || is_digit(p[1]))) {
         *op = 'x';
         return p + 1;
     }
-    if (a == 0xC3 && b == 0x97) {
-        *op = 'x';
-        return p + 2;
+    if (a == 0xC3) {
+        unsigned char b = (unsigned char)p[1];
+        if (b == 0x97 || b == 0xB7) {
+            *op = b == 0x97 ? 'x' : '/';
+            return p + 2;
+        }
     }
-    if (a == 0xC3 && b == 0xB7) {
-        *op = '/';
-        return p + 2;
-    }
-    if (a == 0xE2 && b == 0x88 && c == 0x92) {
+    if (a == 0xE2 && (unsigned char)p[1] == 0x88 && (unsigned char)p[2] == 0x92) {
         *op = '-';
         return p + 3;
     }

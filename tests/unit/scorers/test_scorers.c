@@ -403,6 +403,40 @@ static void test_factuality_monotone(void **unused)
     }
 }
 
+/* Robustness: pseudo-random text and JSON-ish input never crash a scorer (run under ASan/UBSan too). */
+static void test_robustness(void **unused)
+{
+    (void)unused;
+    static const char alphabet[] = "ab e.?!=+-x*/0123456789 \n\t\"\\{}[]:,\xc3\x97\xe2\x88\x92is not are";
+    struct th_plugin *all[] = {&rd, &st, &pe, &en, &fa};
+    const char *dims[] = {"age_appropriateness", "structural_quality", "educational_effectiveness", "engagement",
+                          "factual_accuracy"};
+    uint32_t seed = 12345;
+    char buf[600];
+    for (int round = 0; round < 400; round++) {
+        size_t len = 0, want = (size_t)(round % 37) * 16;
+        for (; len < want && len < sizeof(buf) - 1; len++) {
+            seed = seed * 1103515245u + 12345u;
+            buf[len] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+        }
+        buf[len] = '\0';
+        for (size_t a = 0; a < 5; a++) {
+            double v;
+            char *d = NULL;
+            /* as prose, and as (mostly invalid) content JSON and objectives */
+            int rc = th_score(all[a], "study_guide", "general", "{}", buf, NULL, 1, NULL, dims[a], &v, &d);
+            assert_int_equal(rc, LF_OK);
+            assert_true(v >= 0.0 && v <= 1.0);
+            free(d);
+            d = NULL;
+            rc = th_score(all[a], "faq_collection", "college", buf, buf, buf, 0, buf, dims[a], &v, &d);
+            if (rc == LF_OK)
+                assert_true(v >= 0.0 && v <= 1.0);
+            free(d);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_factuality_golden),
         cmocka_unit_test(test_properties),
         cmocka_unit_test(test_factuality_monotone),
+        cmocka_unit_test(test_robustness),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
