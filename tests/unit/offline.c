@@ -442,13 +442,58 @@ static void test_speed(void **state)
     }
 }
 
+static int latency_number(const void *cfg, const char *key, double *out)
+{
+    if (strcmp(key, "latency_ms") != 0) {
+        return 0;
+    }
+    *out = *(const double *)cfg;
+    return 1;
+}
+
+static void test_latency_config(void **state)
+{
+    struct lf_host_api h2 = host;
+    double latency = 25;
+    struct lf_plugin_init_args args = {sizeof(args), &h2, "offline-slow", &latency, "{\"latency_ms\":25}", 17};
+    void *st2 = NULL;
+    struct lf_gen_request req;
+    struct lf_gen_result res;
+    (void)state;
+    h2.config_number = latency_number;
+    assert_int_equal(desc->init(&args, &st2), LF_OK);
+    memset(&req, 0, sizeof(req));
+    memset(&res, 0, sizeof(res));
+    req.struct_size = sizeof(req);
+    res.struct_size = sizeof(res);
+    req.content_type = "flashcards";
+    req.topic = "Tides";
+    assert_int_equal(desc->generate(st2, &req, &res), LF_OK);
+    assert_int_equal(res.delay_ms, 25);
+    free_result(&res);
+    desc->destroy(st2);
+    latency = -1;
+    st2 = NULL;
+    assert_int_equal(desc->init(&args, &st2), LF_ECONFIG);
+    assert_null(st2);
+    /* a type it does not know and no schema: a failed attempt, not a crash */
+    req.content_type = "unknown_type";
+    memset(&res, 0, sizeof(res));
+    res.struct_size = sizeof(res);
+    assert_int_equal(desc->generate(pstate, &req, &res), LF_OK);
+    assert_int_equal(res.failure, LF_FAILURE_INVALID_RESPONSE);
+    assert_null(res.text);
+    assert_non_null(strstr(res.error_message, "output schema"));
+    free_result(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_types_all_ages), cmocka_unit_test(test_age_groups_differ),
         cmocka_unit_test(test_deterministic),      cmocka_unit_test(test_ninth_type_from_schema),
         cmocka_unit_test(test_chat),               cmocka_unit_test(test_descriptor_and_models),
-        cmocka_unit_test(test_speed),
+        cmocka_unit_test(test_latency_config),     cmocka_unit_test(test_speed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -107,6 +107,14 @@ static void test_objectives_and_requirements(void **state)
     assert_non_null(strstr(p, "(none given"));
     assert_non_null(strstr(p, "(none)"));
     lf_free(p);
+    /* every type's template carries objectives and requirements */
+    for (size_t i = 0; i < lf_content_types_count(reg); i++) {
+        p = lf_prompt_render(lf_content_types_at(reg, i), "Photosynthesis", "college", "Include lab activities", objs);
+        assert_non_null(strstr(p, "Design a leaf-disc experiment"));
+        assert_non_null(strstr(p, "Include lab activities"));
+        assert_non_null(strstr(p, "<<<USER_TOPIC"));
+        lf_free(p);
+    }
     json_decref(objs);
 }
 
