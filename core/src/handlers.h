@@ -27,6 +27,9 @@ json_t *lf_readiness_reasons(struct lf_registry *reg);
 void lf_h_generate(struct lf_http *h);
 void lf_h_generate_batch(struct lf_http *h);
 
+/* handlers_quality.c */
+void lf_h_quality_assess(struct lf_http *h);
+
 /* handlers_admin.c */
 void lf_h_admin_reload(struct lf_http *h);
 void lf_h_admin_plugins(struct lf_http *h);

@@ -19,6 +19,7 @@ const struct lf_route lf_routes[] = {
      lf_h_generate_batch},
     {"POST", "/api/v1/generate/{}", LF_AUTH_USER, LF_ROUTE_JSON_BODY | LF_ROUTE_GENERATION, "generate",
      lf_h_generate},
+    {"POST", "/api/v1/quality/assess", LF_AUTH_USER, LF_ROUTE_JSON_BODY, "other", lf_h_quality_assess},
     {"GET", "/api/v1/providers", LF_AUTH_USER, 0, "other", lf_h_providers},
     {"GET", "/api/v1/scorers", LF_AUTH_USER, 0, "other", lf_h_scorers},
     {"POST", "/api/v1/admin/reload", LF_AUTH_ADMIN, 0, "admin", lf_h_admin_reload},

@@ -78,6 +78,36 @@ class Pipeline(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
+class Assess(unittest.TestCase):
+    def test_assess(self):
+        with LfServer(config=with_scorers(default_config())) as s:
+            st, _, g = s.json("POST", GEN, BODY, key=USER_KEY)
+            self.assertEqual(st, 200)
+            req = {"content_type": "study_guide", "age_group": "high_school", "content": g["generated_content"]}
+            st, _, b = s.json("POST", "/api/v1/quality/assess", req, key=USER_KEY)
+            self.assertEqual(st, 200, b)
+            self.assertTrue(b["schema"]["valid"])
+            # the same content scores the same through both paths
+            self.assertEqual(b["quality_metrics"]["overall_quality_score"],
+                             g["quality_metrics"]["overall_quality_score"])
+            # content that breaks the schema is assessed, with structural findings, never a 500
+            st, _, b = s.json("POST", "/api/v1/quality/assess",
+                              {"content_type": "flashcards", "content": {"title": "Cards", "items": []}},
+                              key=USER_KEY)
+            self.assertEqual(st, 200, b)
+            self.assertFalse(b["schema"]["valid"])
+            self.assertTrue(b["schema"]["errors"])
+            self.assertLess(b["quality_metrics"]["structural_quality"], 1.0)
+            self.assertFalse(b["quality_metrics"]["structure"]["schema_valid"])
+            for bad, field in ((dict(req, content_type="nope"), "content_type"), (dict(req, content="x"), "content"),
+                               (dict(req, age_group="babies"), "age_group")):
+                st, _, b = s.json("POST", "/api/v1/quality/assess", bad, key=USER_KEY)
+                self.assertEqual(st, 400, b)
+                self.assertEqual(b["error"]["details"]["field"], field)
+            st, _, _ = s.json("POST", "/api/v1/quality/assess", req)
+            self.assertEqual(st, 401)
+
+
 class Gate(unittest.TestCase):
     def two_providers(self, gate, regen):
         cfg = with_scorers(default_config())
