@@ -28,6 +28,7 @@ COPY --from=build /opt/lafactoria /opt/lafactoria
 ENV LA_FACTORIA_HOME=/opt/lafactoria/share/lafactoria \
     LA_FACTORIA_CONFIG=/opt/lafactoria/share/lafactoria/config/lafactoria.json \
     LA_FACTORIA_PLUGIN_DIR=/opt/lafactoria/lib/lafactoria \
+    LA_FACTORIA_JOURNAL_DIR=/var/lib/lafactoria/journal \
     PORT=8080
 WORKDIR /var/lib/lafactoria
 USER lafactoria

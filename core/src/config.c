@@ -518,7 +518,7 @@ static int build(json_t *root, const char *origin, struct lf_config **out, char 
     c->content_types_dir = resolve_path(base, get_str(root, "paths", "content_types_dir", "config/content_types"));
     c->web_dir = resolve_path(base, get_str(root, "paths", "web_dir", "web"));
     c->migrations_dir = resolve_path(base, get_str(root, "paths", "migrations_dir", "migrations"));
-    c->journal_dir = resolve_path(base, c->journal_dir);
+    c->journal_dir = resolve_path(base, env_or("LA_FACTORIA_JOURNAL_DIR", c->journal_dir));
     c->strategy = get_str(root, "routing", "strategy", "cost");
     c->per_content_type = json_incref(json_object_get(json_object_get(root, "routing"), "per_content_type"));
     if (c->per_content_type == NULL)
