@@ -17,20 +17,20 @@ struct age_info {
 };
 
 static const struct age_info ages[] = {
-    {"elementary", "elementary school children (ages 6 to 10)",
+    {"elementary", "elementary school children aged 6 to 10",
      "- Reading level: early primary school (about grade 2 to 4); aim for very easy text.\n"
      "- Sentences: short, about 8 to 12 words, one idea per sentence.\n"
      "- Vocabulary: everyday words; explain every new word in simple terms the first time it appears; no jargon.\n"
      "- Examples: concrete things children know: home, school, play, animals, food, the weather.\n"
      "- Tone: warm, curious and encouraging; speak to the reader as \"you\"; invite them to look, try and "
      "wonder."},
-    {"middle_school", "middle school students (ages 11 to 14)",
+    {"middle_school", "middle school students aged 11 to 14",
      "- Reading level: about grade 6 to 8; easy to fairly easy text.\n"
      "- Sentences: mostly 12 to 18 words; vary them, avoid long chains of clauses.\n"
      "- Vocabulary: introduce the subject's key terms, each with a plain definition and an example.\n"
      "- Examples: school life, hobbies, sport, games, simple experiments and everyday technology.\n"
      "- Tone: friendly and motivating; connect ideas with \"because\" and \"so\" to show cause and effect."},
-    {"high_school", "high school students (ages 14 to 18)",
+    {"high_school", "high school students aged 14 to 18",
      "- Reading level: about grade 9 to 12; standard text.\n"
      "- Sentences: 15 to 22 words on average; complex sentences are fine when they stay clear.\n"
      "- Vocabulary: the subject's academic terms, defined when first used; build on basic prior knowledge.\n"
@@ -261,9 +261,9 @@ char *lf_prompt_render(const struct lf_content_type *t, const char *topic, const
             sb_fence(&b, "TOPIC", topic != NULL ? topic : "");
             break;
         case 1:
-            sb_str(&b, age->id);
-            sb_str(&b, " (");
             sb_str(&b, age->label);
+            sb_str(&b, " (age group ");
+            sb_str(&b, age->id);
             sb_str(&b, ")");
             break;
         case 2:

@@ -5,7 +5,8 @@
  * Placeholders (each replaced in one pass; substituted text is never re-scanned, so user text cannot
  * expand a placeholder):
  *   {{topic}}                   the topic, fenced as user data
- *   {{age_group}}               the age group id and a description of the audience ("high_school (...)")
+ *   {{age_group}}               the audience and the group id ("high school students aged 14 to 18 (age group
+ *                               high_school)")
  *   {{age_guidance}}            reading level, vocabulary, sentence length and kinds of examples for the group
  *   {{additional_requirements}} fenced user data, or "(none)"
  *   {{learning_objectives}}     numbered readable lines, fenced as user data, or a "(none given ...)" line
@@ -44,7 +45,7 @@ enum lf_err lf_prompt_check_template(const char *tpl, char *err, size_t errlen);
 /** Guidance text of an age group (static; the "general" text for NULL or an unknown group). */
 const char *lf_prompt_age_guidance(const char *age_group);
 
-/** Short audience description of an age group (static), e.g. "high school students (ages 14 to 18)". */
+/** Short audience description of an age group (static), e.g. "high school students aged 14 to 18". */
 const char *lf_prompt_age_label(const char *age_group);
 
 /**
