@@ -24,6 +24,7 @@ int lf_text_is_word_char(unsigned char c)
 }
 
 #define WORD(c) lf_text_is_word_char((unsigned char)(c))
+#define BUCKET(a, b) ((unsigned char)(((unsigned char)(a) * 7u) ^ (unsigned char)(b)))
 
 static int is_digit(unsigned char c)
 {
@@ -263,8 +264,9 @@ size_t lf_text_match_ex(const char *lower, size_t n, const char *const *phrases,
         head[k] = -1;
     while (np < LF_TEXT_MAX_PHRASES && phrases[np])
         np++;
+    /* bucket by the first two bytes (a phrase has at least one byte; the second may be NUL) */
     for (size_t k = np; k-- > 0;) {
-        unsigned char f = (unsigned char)phrases[k][0];
+        unsigned char f = BUCKET(phrases[k][0], phrases[k][0] ? phrases[k][1] : 0);
         len[k] = strlen(phrases[k]);
         next[k] = head[f];
         head[f] = (int16_t)k;
@@ -276,8 +278,8 @@ size_t lf_text_match_ex(const char *lower, size_t n, const char *const *phrases,
             i++;
         if (i >= n)
             break;
-        unsigned char c = (unsigned char)lower[i];
         size_t w = i; /* a word starts at w */
+        unsigned char c = BUCKET(lower[w], w + 1 < n ? lower[w + 1] : 0);
         while (i < n && WORD(lower[i]))
             i++;
         for (int16_t k = head[c]; k >= 0; k = next[k]) {

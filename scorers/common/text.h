@@ -41,7 +41,8 @@ char *lf_text_lower(const char *s, size_t n, char *out);
 
 /**
  * One pass over `lower` (n bytes, lower case): counts, for each phrase of the NULL-terminated list
- * (lower case, each starting with a letter or digit, at most LF_TEXT_MAX_PHRASES), its occurrences that
+ * (lower case, each starting with a letter or digit and at least 2 bytes long, at most LF_TEXT_MAX_PHRASES;
+ * phrases are bucketed by their first two bytes), its occurrences that
  * start at a word start and end at a word end (a phrase ending in a non-word character such as "?" or
  * "=" needs no right boundary). counts[i] receives phrase i's count (counts may be NULL). Returns the
  * total; *distinct (may be NULL) gets the number of phrases that occur at least once.

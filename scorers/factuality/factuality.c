@@ -231,20 +231,30 @@ static int vague_subject(const char *w, size_t n)
     return 0;
 }
 
+static int is_verb(const char *w, size_t n)
+{
+    return (n == 2 && w[0] == 'i' && w[1] == 's') || (n == 3 && w[0] == 'a' && w[1] == 'r' && w[2] == 'e');
+}
+
+/*
+ * One pass over the words with a small state machine: after "<subject> is|are" (subject not vague) an
+ * optional "not"/"never" sets the negation, up to three skippable words are ignored, and the next word is the
+ * predicate. Punctuation that ends a clause (. ! ? newline , ; :) resets the state.
+ */
 static size_t count_contradictions(const char *lower, size_t n, struct claim *claims)
 {
-    const char *wb[6];
-    size_t wl[6];
-    size_t nw = 0, nclaims = 0, found = 0;
+    const char *prev = NULL, *subj = NULL;
+    size_t prevlen = 0, subjlen = 0, nclaims = 0, found = 0, skipped = 0;
+    int stage = 0, neg = 0; /* stage 1: after the verb */
     size_t i = 0;
-    int sentence_break = 0;
 
-    /* Sliding window of the last words; a claim is read when the window holds subj, verb, [not], [skips], pred. */
     while (i < n) {
         while (i < n && !lf_text_is_word_char((unsigned char)lower[i])) {
-            if (lower[i] == '.' || lower[i] == '!' || lower[i] == '?' || lower[i] == '\n' || lower[i] == ',' ||
-                lower[i] == ';' || lower[i] == ':')
-                sentence_break = 1;
+            char c = lower[i];
+            if (c == '.' || c == '!' || c == '?' || c == '\n' || c == ',' || c == ';' || c == ':') {
+                prev = NULL;
+                stage = 0;
+            }
             i++;
         }
         if (i >= n)
@@ -252,50 +262,39 @@ static size_t count_contradictions(const char *lower, size_t n, struct claim *cl
         size_t b = i;
         while (i < n && (lf_text_is_word_char((unsigned char)lower[i]) || lower[i] == '\''))
             i++;
-        if (sentence_break) {
-            nw = 0;
-            sentence_break = 0;
-        }
-        if (nw == 6) {
-            memmove(wb, wb + 1, 5 * sizeof(wb[0]));
-            memmove(wl, wl + 1, 5 * sizeof(wl[0]));
-            nw = 5;
-        }
-        wb[nw] = lower + b;
-        wl[nw] = i - b;
-        nw++;
-        /* find the most recent is/are in the window that precedes this word */
-        for (size_t v = nw - 1; v-- > 0;) {
-            if (!word_eq(wb[v], wl[v], "is") && !word_eq(wb[v], wl[v], "are"))
-                continue;
-            if (v == 0 || vague_subject(wb[v - 1], wl[v - 1]))
-                break;
-            size_t k = v + 1;
-            int neg = 0;
-            if (k < nw - 1 && (word_eq(wb[k], wl[k], "not") || word_eq(wb[k], wl[k], "never"))) {
+        const char *w = lower + b;
+        size_t wl = i - b;
+        if (stage == 1) {
+            if (!neg && skipped == 0 && (word_eq(w, wl, "not") || word_eq(w, wl, "never"))) {
                 neg = 1;
-                k++;
-            }
-            while (k < nw - 1 && skippable(wb[k], wl[k]))
-                k++;
-            if (k != nw - 1 || skippable(wb[k], wl[k]) || word_eq(wb[k], wl[k], "not"))
-                break;
-            struct claim c = {hash_word(wb[v - 1], wl[v - 1]), hash_word(wb[k], wl[k]), neg};
-            int dup = 0;
-            for (size_t j = 0; j < nclaims; j++) {
-                if (claims[j].subj == c.subj && claims[j].pred == c.pred) {
-                    if (claims[j].neg != c.neg && claims[j].neg != 2) {
-                        found++;
-                        claims[j].neg = 2; /* count each contradiction once */
+            } else if (skippable(w, wl) && skipped < 3) {
+                skipped++;
+            } else {
+                struct claim c = {hash_word(subj, subjlen), hash_word(w, wl), neg};
+                int dup = 0;
+                for (size_t j = 0; j < nclaims; j++) {
+                    if (claims[j].subj == c.subj && claims[j].pred == c.pred) {
+                        if (claims[j].neg != c.neg && claims[j].neg != 2) {
+                            found++;
+                            claims[j].neg = 2; /* count each contradiction once */
+                        }
+                        dup = 1;
+                        break;
                     }
-                    dup = 1;
-                    break;
                 }
+                if (!dup && nclaims < MAX_CLAIMS)
+                    claims[nclaims++] = c;
+                stage = 0;
             }
-            if (!dup && nclaims < MAX_CLAIMS)
-                claims[nclaims++] = c;
-            break;
+        } else if (is_verb(w, wl) && prev != NULL && !vague_subject(prev, prevlen)) {
+            stage = 1;
+            neg = 0;
+            skipped = 0;
+            subj = prev;
+            subjlen = prevlen;
         }
+        prev = w;
+        prevlen = wl;
     }
     return found;
 }
