@@ -74,7 +74,9 @@
             return p.state === 'open';
         }).length;
         fill('health-kpis', el('div', {class: 'kpis'},
-            kpi('Database', db.status || '—', 'state-' + (db.status === 'connected' || db.status === 'healthy' ? 'ok' : 'firing')),
+            /* the gateway answers up, down or not_configured (API.md §2); connected/healthy kept for older servers */
+            kpi('Database', db.status === 'not_configured' ? 'not configured' : (db.status || '—'),
+                db.status === 'not_configured' ? '' : 'state-' + (db.status === 'up' || db.status === 'connected' || db.status === 'healthy' ? 'ok' : 'firing')),
             kpi('DB latency', db.latency_ms === null || db.latency_ms === undefined ? '—' : LF.fmtNumber(db.latency_ms, 1) + ' ms'),
             kpi('Pending writes', LF.fmtNumber(db.pending_writes, 0)),
             kpi('Spooled records', LF.fmtNumber(db.spooled_records, 0)),

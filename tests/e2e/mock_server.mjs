@@ -171,7 +171,7 @@ async function api(req, res, url) {
         case '/api/v1/health/detailed':
             return send(res, 200, {status: 'healthy', timestamp: now(), version: '0.0.0-mock', environment: 'mock',
                                    uptime_seconds: (Date.now() - started) / 1000, system: system(),
-                                   database: {status: 'connected', latency_ms: 0.9, pending_writes: 0, spooled_records: 0},
+                                   database: {status: 'up', latency_ms: 0.9, pending_writes: 0, spooled_records: 0},
                                    providers: providers.map((x) => ({name: x.name, plugin: x.plugin, version: x.plugin_version, state: x.state,
                                                                      enabled: x.enabled, latency_ewma_ms: x.stats.latency_ewma_ms, error_rate_1m: 0, last_error: null})),
                                    scorers: [{name: 'readability', plugin: 'readability', version: '1.0.0', enabled: true}],
@@ -194,7 +194,7 @@ async function api(req, res, url) {
                                              generations_per_minute: Array.from({length: 60}, (_, i) => (i === 59 ? stats.gens : i % 3)),
                                              cost_usd_per_minute: Array(60).fill(0), requests_per_hour: Array(24).fill(stats.requests),
                                              generations_per_hour: Array(24).fill(stats.gens), cost_usd_per_hour: Array.from({length: 24}, (_, i) => i / 100)},
-                                   database: {status: 'connected', pending_writes: 0}, system: system()});
+                                   database: {status: 'up', pending_writes: 0}, system: system()});
         case '/api/v1/metrics/educational': {
             const hour = new Date();
             hour.setUTCMinutes(0, 0, 0);
