@@ -434,11 +434,7 @@ static void test_speed(void **state)
         dt = (fake_now_ns() - t0) / N;
         printf("offline generate %-26s mean %6.1f us, best %6.1f us per generation\n", t->id, (double)dt / 1000.0,
                (double)best / 1000.0);
-#if defined(__SANITIZE_ADDRESS__)
-        assert_true(dt < 5000000); /* ASan+UBSan builds are several times slower */
-#else
-        assert_true(dt < 1000000); /* target: under 1 ms */
-#endif
+        /* informational only: the speed target is checked by bench/ (lf-bench-pipeline), not by a timed test */
     }
 }
 
