@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "handlers.h"
+#include "healthprobe.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -256,10 +257,12 @@ int lf_app_worker_init(struct lf_worker *w, char *err, size_t errlen)
 void lf_app_worker_bind(struct lf_worker *w)
 {
     lf_metrics_bind_thread(w->metrics);
+    lf_healthprobe_start(w);
 }
 
 void lf_app_worker_stop(struct lf_worker *w)
 {
+    lf_healthprobe_stop(w);
     lf_upstream_free(w->upstream);
     w->upstream = NULL;
 }

@@ -22,9 +22,9 @@ ANTHROPIC_KEY = "test-anthropic-key"
 class FakeUpstreams:
     """tests/fakes/fake_upstreams.py in a child process."""
 
-    def __init__(self):
+    def __init__(self, port=0):
         self.proc = subprocess.Popen([sys.executable, os.path.join(SOURCE, "tests", "fakes", "fake_upstreams.py"),
-                                      "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                      str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("READY "):
             self.proc.kill()
@@ -212,6 +212,32 @@ class Failover(WithFakes):
             st, _, b = s.json("POST", GEN, BODY, key=s.user_key)
             self.assertEqual(st, 200, b)
             self.assertNotEqual(b["metadata"]["ai_provider"], cheaper)
+
+
+class HealthProbe(unittest.TestCase):
+    def test_probe_opens_the_breaker_without_traffic_and_closes_it_on_recovery(self):
+        port = free_port()
+        base = "http://127.0.0.1:%d" % port  # refused until a fake starts there
+        cfg = config([openai("primary", base, 1, health_probe_interval_ms=100,
+                             circuit={"failure_threshold": 2, "cooldown_ms": 300}),
+                      chaos("backup", 2)])
+        with LfServer(config=cfg) as s:
+            self.assertTrue(wait_until(lambda: providers_by_name(s)["primary"]["state"] == "open", 5),
+                            providers_by_name(s)["primary"])
+            p = providers_by_name(s)["primary"]
+            self.assertIn("health probe", p["circuit"]["last_error"])
+            self.assertEqual(p["stats"]["requests"], 0, "probes do not count as requests")
+            st, _, b = s.json("POST", GEN, BODY, key=s.user_key)
+            self.assertEqual(attempts_of(b), [("backup", "ok")])
+            fake = FakeUpstreams(port)
+            try:
+                # the next probe after the cooldown is the half-open probe: it closes the breaker
+                self.assertTrue(wait_until(lambda: providers_by_name(s)["primary"]["state"] == "closed", 5),
+                                providers_by_name(s)["primary"])
+                st, _, b = s.json("POST", GEN, BODY, key=s.user_key)
+                self.assertEqual(attempts_of(b), [("primary", "ok")])
+            finally:
+                fake.stop()
 
 
 class Budgets(unittest.TestCase):
