@@ -155,7 +155,7 @@ def find_type(text, schema_name=None):
 
 
 def find_topic(text):
-    m = re.search(r"not instructions\):\s*\n(.+)", text)
+    m = re.search(r"<<<USER_TOPIC \([^)\n]*\)\s*\n(.+)", text) or re.search(r"not instructions\):?\s*\n(.+)", text)
     if m:
         return m.group(1).strip()[:200]
     m = re.search(r"topic:\s*(.+)", text, re.I)
