@@ -196,7 +196,7 @@ struct buf {
 };
 
 static struct {
-    int started;
+    atomic_int started;
     struct lf_store_options opt;
     char *conninfo;
     struct lf_journal *j;
@@ -211,7 +211,8 @@ static struct {
     _Atomic uint64_t submitted, written, rejected, processed, batches, last_batch_us, journal_bytes;
     pthread_mutex_t err_mu;
     char last_error[256];
-} S = {.mu = PTHREAD_MUTEX_INITIALIZER, .err_mu = PTHREAD_MUTEX_INITIALIZER};
+    pthread_rwlock_t life; /* submitters hold it shared; start/stop exclusively (no submit into a closed journal) */
+} S = {.mu = PTHREAD_MUTEX_INITIALIZER, .err_mu = PTHREAD_MUTEX_INITIALIZER, .life = PTHREAD_RWLOCK_INITIALIZER};
 
 static int64_t now_ms(void)
 {
@@ -301,7 +302,10 @@ enum lf_err lf_store_submit(json_t *rec)
     unsigned char addr[16];
     const char *ip;
     json_t *ordered = NULL;
+    int locked = 0;
 
+    pthread_rwlock_rdlock(&S.life);
+    locked = 1;
     if (!S.started) {
         rc = LF_ENOTFOUND;
         goto Exit;
@@ -349,6 +353,9 @@ enum lf_err lf_store_submit(json_t *rec)
         pthread_mutex_unlock(&S.mu);
     }
 Exit:
+    if (locked) {
+        pthread_rwlock_unlock(&S.life);
+    }
     if (rc == LF_EINVAL) {
         lf_log_error(MODULE, "record refused: not an object with a string \"kind\" and a uuid \"id\"");
     }
@@ -826,11 +833,13 @@ void lf_store_stop(void)
     pthread_cond_broadcast(&S.cv);
     pthread_mutex_unlock(&S.mu);
     pthread_join(S.thr, NULL);
+    pthread_rwlock_wrlock(&S.life); /* wait for submitters still inside lf_store_submit() */
+    S.started = 0;
+    pthread_rwlock_unlock(&S.life);
     if (spooled() > 0) {
         lf_log_warn(MODULE, "stopping with %llu records still in the journal (written at next start)",
                     (unsigned long long)spooled());
     }
-    S.started = 0;
     lf_journal_close(S.j);
     S.j = NULL;
     pthread_cond_destroy(&S.cv);
