@@ -138,7 +138,8 @@ static int parse_value(struct parser *p, int depth, size_t *out)
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             type = LF_J_NUM;
             l = 0;
-            while (p->pos + l < p->len && strchr("+-0123456789.eE", p->s[p->pos + l]) != NULL)
+            while (p->pos + l < p->len && p->s[p->pos + l] != '\0' &&
+                   strchr("+-0123456789.eE", p->s[p->pos + l]) != NULL)
                 l++;
         } else {
             return LF_EPARSE;

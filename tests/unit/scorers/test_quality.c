@@ -98,6 +98,18 @@ static void test_weighted_overall(void **unused)
     assert_float_equal(overall, 0.735, 1e-9);
     json_decref(m);
 
+    /* two scorers reporting the same dimension are averaged: engagement (0.5 + 0.9)/2 = 0.7 ->
+     * 0.24 + 0.225 + 0.14 + 0.15 + 0.1*0.7 = 0.825 */
+    struct fixed extra = {"engagement", 0.9};
+    struct lf_quality_scorer sc6[6];
+    memcpy(sc6, sc, sizeof(sc));
+    sc6[4].weight_override = 0;
+    sc6[5] = (struct lf_quality_scorer){"engagement2", NULL, &fixed_desc, &extra, 0};
+    m = lf_quality_assess(sc6, 6, NULL, "study_guide", "general", content, NULL, NULL, 1, NULL, "", &overall, &all);
+    assert_float_equal(json_real_value(json_object_get(m, "engagement")), 0.7, 1e-9);
+    assert_float_equal(overall, 0.825, 1e-9);
+    json_decref(m);
+
     /* no scorers at all: overall 0, nothing met, dimensions null */
     m = lf_quality_assess(NULL, 0, NULL, "study_guide", "general", content, NULL, NULL, 1, NULL, "", &overall, &all);
     assert_float_equal(overall, 0.0, 1e-9);
