@@ -162,7 +162,8 @@ int main(int argc, char **argv)
     }
     json_t *guide = study_guide((size_t)target, &words);
     json_t *objectives = json_loads("[{\"subject_area\":\"Biology\",\"specific_skill\":\"photosynthesis\","
-                                    "\"measurable_outcome\":\"explain the Calvin cycle\",\"cognitive_level\":\"understanding\"}]",
+                                    "\"measurable_outcome\":\"explain the Calvin cycle\","
+                                    "\"cognitive_level\":\"understanding\"}]",
                                     0, NULL);
     uint64_t *t = malloc((size_t)runs * sizeof(*t));
     uint64_t *cpu = malloc((size_t)runs * sizeof(*cpu));

@@ -30,7 +30,8 @@ static const char *const misconceptions[] = {
     "humans have five senses", "blood is blue", "deoxygenated blood is blue", "heavier objects fall faster",
     "glass is a liquid", "sugar makes children hyperactive", "we lose most of our body heat through our head",
     "columbus proved the earth was round", "napoleon was very short", "the sun revolves around the earth",
-    "photosynthesis happens at night", "plants get their food from the soil", "mount everest is the tallest mountain from base",
+    "photosynthesis happens at night", "plants get their food from the soil",
+    "mount everest is the tallest mountain from base",
     NULL};
 
 static const char *const absolutes[] = {"always true", "never wrong", "absolutely certain", "without doubt",
@@ -133,7 +134,7 @@ static const char *parse_op(const char *p, char *op)
 static void check_arithmetic(const char *lower, size_t *checked, size_t *wrong)
 {
     for (const char *p = lower; *p; p++) {
-        if (!is_digit(*p) || (p > lower && (is_digit(p[-1]) || p[-1] == '.' || lf_text_is_word_char((unsigned char)p[-1]))))
+        if (!is_digit(*p) || (p > lower && (p[-1] == '.' || lf_text_is_word_char((unsigned char)p[-1]))))
             continue;
         if (p > lower + 1 && p[-1] == ' ' && parse_op(p - 2, &(char){0}) != NULL && p[-2] != 'x')
             continue; /* the tail of a longer expression: "1 + 2 + 3 = 6" is skipped, not misread */
@@ -365,5 +366,5 @@ static int fa_score(void *state, const struct lf_score_input *in, struct lf_scor
 }
 
 LF_PLUGIN_DESCRIPTOR(.kind = LF_PLUGIN_KIND_SCORER, .name = "factuality", .version = "1.0.0",
-                     .description = "heuristic factual red flags: misconceptions, arithmetic, contradictions, absolutes",
+                     .description = "heuristic red flags: misconceptions, arithmetic, contradictions, absolutes",
                      .init = fa_init, .destroy = fa_destroy, .score = fa_score)

@@ -1,5 +1,5 @@
 /*
- * scorers/pedagogy/pedagogy.c - measurable objectives, Bloom's levels for the age group, type elements, objective coverage
+ * scorers/pedagogy/pedagogy.c - measurable objectives, Bloom's levels per age, type elements, objective coverage
  * SPDX-License-Identifier: MIT
  *
  * Dimension: educational_effectiveness. Formulas: see README.md next to this file.
@@ -363,7 +363,8 @@ static int pe_score(void *state, const struct lf_score_input *in, struct lf_scor
             lvn += (size_t)snprintf(lv + lvn, sizeof(lv) - lvn, "%s\"%s\"", lvn ? "," : "", level_names[l]);
     int len = snprintf(detail, sizeof(detail),
                        "{\"pedagogy\":{\"measurable_objectives\":%zu,\"objectives\":%zu,\"bloom_levels_present\":[%s],"
-                       "\"bloom_verbs\":%zu,\"example_cues\":%zu,\"components\":{\"measurable\":%.3f,\"bloom_fit\":%.3f,"
+                       "\"bloom_verbs\":%zu,\"example_cues\":%zu,\"components\":{\"measurable\":%.3f,"
+                       "\"bloom_fit\":%.3f,"
                        "\"type_elements\":%.3f,\"objective_coverage\":%.3f}}}",
                        n_measurable, n_lo, lv, nverbs, ncues, measurable, bloom, elements, coverage);
     if (len > 0 && (size_t)len < sizeof(detail)) {

@@ -1,5 +1,5 @@
 /*
- * scorers/readability/readability.c - Flesch reading ease / Flesch-Kincaid grade against an age band, and cognitive load
+ * scorers/readability/readability.c - Flesch reading ease / Flesch-Kincaid grade per age band, and cognitive load
  * SPDX-License-Identifier: MIT
  *
  * Dimension: age_appropriateness. Details: {"readability":{...}, "cognitive_load":{...}}.
@@ -60,7 +60,7 @@ static const struct band *band_for(const char *age)
     return &bands[nb - 1];
 }
 
-/** Score of a Flesch-Kincaid grade against a band: 1 inside, -1/6 per grade above, -0.08 per grade below (floor 0.6). */
+/** Score of a Flesch-Kincaid grade against a band: 1 inside, -1/6 per grade above, -0.08 per grade below (>= 0.6). */
 static double band_score(double grade, const struct band *b)
 {
     if (grade > b->hi)

@@ -113,10 +113,9 @@ static void test_readability_golden(void **unused)
     assert_float_equal(v, 0.7572, EPS);
     json_t *d = json_loads(details, 0, NULL);
     assert_non_null(d);
-    assert_float_equal(json_real_value(json_object_get(json_object_get(d, "readability"), "flesch_reading_ease")), 117.7,
-                       1e-9);
-    assert_float_equal(json_real_value(json_object_get(json_object_get(d, "readability"), "flesch_kincaid_grade")), -2.0,
-                       1e-9);
+    json_t *r = json_object_get(d, "readability");
+    assert_float_equal(json_real_value(json_object_get(r, "flesch_reading_ease")), 117.7, 1e-9);
+    assert_float_equal(json_real_value(json_object_get(r, "flesch_kincaid_grade")), -2.0, 1e-9);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "readability"), "words")), 9);
     assert_non_null(json_object_get(json_object_get(d, "cognitive_load"), "intrinsic"));
     json_decref(d);
