@@ -236,6 +236,25 @@ static void test_structure_golden(void **unused)
     assert_float_equal(score1(&st, "master_content_outline", "general", outline, "", NULL, -1, NULL,
                               "structural_quality"),
                        (7.0 + 2.0 / 3.0) / 8.0, EPS);
+    /*
+     * podcast with main_content instead of segments, validity unknown: title, introduction (>= 40),
+     * main_content (>= 200), conclusion (>= 40), duration > 0, no empty leaf -> 6/6 = 1.0; with a duration
+     * of 0 -> 5/6 = 0.833333.
+     */
+    char pod[1024], prose[256];
+    memset(prose, 'a', 220);
+    prose[220] = '\0';
+    const char *intro = "An introduction that is long enough to count.";
+    snprintf(pod, sizeof(pod),
+             "{\"title\":\"Pod\",\"introduction\":\"%s\",\"main_content\":\"%s\",\"conclusion\":\"%s\","
+             "\"estimated_duration_minutes\":10}",
+             intro, prose, intro);
+    assert_float_equal(score1(&st, "podcast_script", "general", pod, "", NULL, -1, NULL, "structural_quality"), 1.0,
+                       EPS);
+    char *ten = strstr(pod, ":10}");
+    memcpy(ten, ":0} ", 4);
+    assert_float_equal(score1(&st, "podcast_script", "general", pod, "", NULL, -1, NULL, "structural_quality"),
+                       5.0 / 6.0, EPS);
     double v;
     assert_int_not_equal(th_score(&st, "faq_collection", "general", "{not json", "", NULL, 1, NULL,
                                   "structural_quality", &v, NULL),
@@ -276,6 +295,25 @@ static void test_pedagogy_golden(void **unused)
                               "Plants use chlorophyll in photosynthesis. Describe the role of light.", obj, 1, NULL,
                               "educational_effectiveness"),
                        0.415873, EPS);
+}
+
+/* Bloom's levels against the age group, including the penalty for levels far above it. */
+static void test_pedagogy_bloom_ages(void **unused)
+{
+    (void)unused;
+    const char *text = "Evaluate and design a plan. Define the word.";
+    /*
+     * No actionable text in {} -> the prose: evaluate (L4), design and plan (L5), define (L0).
+     * elementary expects L0..L2: hits 1 (L0); above = levels > 3: L4, L5 = 2; B = 1/3 - 0.2 = 0.133333.
+     * C (reading material) = example cues 0 -> 0; A, D not applicable: (0.2*0.133333)/0.5 = 0.053333.
+     */
+    assert_float_equal(score1(&pe, "detailed_reading_material", "elementary", "{}", text, NULL, 1, NULL,
+                              "educational_effectiveness"),
+                       0.053333, EPS);
+    /* college expects L2..L5 (4 levels, capped at 3): hits L4, L5 = 2 -> B = 2/3; (0.2*2/3)/0.5 = 0.266667 */
+    assert_float_equal(score1(&pe, "detailed_reading_material", "college", "{}", text, NULL, 1, NULL,
+                              "educational_effectiveness"),
+                       0.266667, EPS);
 }
 
 /* ---- engagement ---- */
@@ -445,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_readability_monotone),
         cmocka_unit_test(test_structure_golden),
         cmocka_unit_test(test_pedagogy_golden),
+        cmocka_unit_test(test_pedagogy_bloom_ages),
         cmocka_unit_test(test_engagement_golden),
         cmocka_unit_test(test_factuality_golden),
         cmocka_unit_test(test_properties),
