@@ -1,0 +1,49 @@
+#!/bin/sh
+# bench/overhead/overhead.sh - gateway overhead: the same fixed chat completion from nginx, directly and through
+# the gateway, wrk at 1 and 50 connections in the same run, plus the X-LF-Overhead-Us distribution
+# SPDX-License-Identifier: MIT
+#   bench/overhead/overhead.sh [build-dir] [duration-s] [content-type]
+# /v1/chat/completions is not in the gateway yet, so the gateway path is POST /api/v1/generate/<type> through
+# the openai provider pointed at nginx, whose fixed completion carries valid JSON for <type>. The gateway
+# therefore also renders the prompt, parses and schema-validates the content and builds the response.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-$ROOT/build-bench}
+DUR=${2:-10}
+TYPE=${3:-flashcards}
+NP=${PORT_NGINX:-18390}
+GP=${PORT_GW:-18391}
+T=$(mktemp -d)
+trap 'kill $GW $NG 2>/dev/null || true; rm -rf "$T"' EXIT
+python3 "$ROOT/bench/overhead/make_nginx_conf.py" "$T" "$NP" "$TYPE"
+nginx -c "$T/nginx.conf" -p "$T" & NG=$!
+cat >"$T/lf.json" <<JSON
+{"server":{"host":"127.0.0.1","port":$GP,"workers":${WORKERS:-1},"access_log":false},
+ "paths":{"plugin_dir":"$BUILD/lib/lafactoria","content_types_dir":"$ROOT/config/content_types"},"scorers":[],
+ "rate_limits":{"requests_per_minute":1000000000,"generations_per_hour":1000000000},
+ "routing":{"strategy":"priority","max_attempts":1},
+ "providers":[{"name":"openai","plugin":"openai","config":{"api_key":"bench-upstream-key",
+   "base_url":"http://127.0.0.1:$NP/v1","model":"gpt-4o-mini"}}]}
+JSON
+LA_FACTORIA_CONFIG="$T/lf.json" LA_FACTORIA_API_KEY=bench-user-key-123 LA_FACTORIA_ADMIN_KEY=bench-admin-key-123 \
+    "$BUILD/core/lafactoria" serve >/dev/null 2>"$T/err" & GW=$!
+sleep 1
+curl -sf -o /dev/null -X POST -H 'Authorization: Bearer bench-user-key-123' -H 'Content-Type: application/json' \
+    -d '{"topic":"Photosynthesis in Plants","age_group":"high_school"}' "http://127.0.0.1:$GP/api/v1/generate/$TYPE" \
+    || { echo "gateway not answering"; cat "$T/err"; exit 1; }
+CHAT='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Photosynthesis in Plants"}]}'
+L="$ROOT/bench/overhead/post_chat.lua"
+echo "machine: $(nproc) cores, $(uname -r); gateway workers ${WORKERS:-1}; type $TYPE; ${DUR}s per run"
+for c in 1 50; do
+    th=1; [ "$c" -gt 1 ] && th=2
+    echo "== direct nginx, -c$c (load before: $(cut -d' ' -f1-3 /proc/loadavg))"
+    LF_BODY="$CHAT" wrk -t$th -c$c -d"${DUR}s" --latency -s "$L" "http://127.0.0.1:$NP/v1/chat/completions" 2>&1 \
+        | grep -E "Requests/sec|Latency  |50%|90%|99%|Non-2xx|non-200|errors"
+    echo "== through gateway, -c$c (load before: $(cut -d' ' -f1-3 /proc/loadavg))"
+    wrk -t$th -c$c -d"${DUR}s" --latency -s "$L" "http://127.0.0.1:$GP/api/v1/generate/$TYPE" 2>&1 \
+        | grep -E "Requests/sec|Latency  |50%|90%|99%|Non-2xx|non-200|errors"
+    echo "== X-LF-Overhead-Us through gateway, -c$c, $((DUR / 2))s"
+    LF_COLLECT=1 wrk -t$th -c$c -d"$((DUR / 2))s" -s "$L" "http://127.0.0.1:$GP/api/v1/generate/$TYPE" 2>&1 \
+        | grep -E "X-LF-Overhead|Requests/sec|non-200"
+done
+echo "gateway VmHWM: $(grep VmHWM /proc/$GW/status)"
