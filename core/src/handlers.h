@@ -53,4 +53,8 @@ void lf_h_admin_provider_patch(struct lf_http *h);
 /* handlers_admin.c: one provider as GET /api/v1/providers shows it (new reference) */
 json_t *lf_provider_json(struct lf_provider *p, int detailed);
 
+/* handlers_v1.c: OpenAI-compatible API (API.md §4) */
+void lf_h_v1_chat_completions(struct lf_http *h);
+void lf_h_v1_models(struct lf_http *h);
+
 #endif

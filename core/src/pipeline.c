@@ -4,6 +4,7 @@
  */
 #include "pipeline.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "content_types.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "plaintext.h"
 #include "prompt.h"
 #include "quality.h"
@@ -22,6 +24,7 @@
 #include "runtime.h"
 #include "schema.h"
 #include "server.h"
+#include "stream.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -93,6 +96,12 @@ struct lf_gen {
     int in_start;
     lf_gen_done_fn done;
     void *ud;
+
+    /* streaming chat (stream.h) */
+    int (*on_delta)(void *ud, const char *provider, const char *text, size_t len);
+    struct lf_stream_acc *sacc;
+    int stream_started;
+    uint32_t chunk_delay_ms;
 };
 
 static void next_attempt(struct lf_gen *g, uint32_t last_failure, uint32_t retry_after_ms, int skipped);
@@ -163,6 +172,10 @@ static void gen_free(struct lf_gen *g)
         lf_circuit_cancel(g->cur->rt->circuit, &g->permit);
     free_hreq(&g->hreq);
     free_result(&g->pending);
+    if (g->sacc != NULL) {
+        lf_stream_acc_dispose(g->sacc);
+        lf_free(g->sacc);
+    }
     json_decref(g->attempts);
     json_decref(g->best_content);
     json_decref(g->best_quality);
@@ -195,6 +208,17 @@ static void finish(struct lf_gen *g, int status, json_t *body)
         return;
     }
     g->finished = 1;
+    if (status >= 400 && status != 404 && status != 400) {
+        /* a generation that ran and failed (success is counted by lf_runtime_store_generation/_store_chat) */
+        const char *code = json_string_value(json_object_get(body, "code"));
+        char oc[40];
+        snprintf(oc, sizeof(oc), "%s", code != NULL ? code : "failed");
+        for (char *c = oc; *c; ++c)
+            *c = (char)tolower((unsigned char)*c);
+        lf_metrics_generation(lf_metrics_thread_shard(), g->chat ? "chat" : g->content_type,
+                              g->cur != NULL ? g->cur->name : NULL, oc, 0, 0, 0,
+                              (double)(lf_now_ns() - g->start_ns) / 1e6);
+    }
     if (!g->abandoned && g->done != NULL)
         g->done(g->ud, status, body, g->upstream_ns, g->best_provider, g->cost);
     json_decref(body);
@@ -232,6 +256,13 @@ static void succeed(struct lf_gen *g)
                                  "completion_tokens", (json_int_t)g->tok_completion, "estimated",
                                  g->tokens_estimated, "cost_usd", g->cost, "attempts", g->attempts);
         lf_runtime_store_chat(g->id, g->request_id, g->key_id, body);
+        if (g->on_delta != NULL) {
+            json_t *copy = json_copy(body);
+            json_decref(body);
+            body = copy;
+            json_object_set_new(body, "streamed", json_boolean(g->stream_started));
+            json_object_set_new(body, "chunk_delay_ms", json_integer(g->chunk_delay_ms));
+        }
         finish(g, 200, body);
         return;
     }
@@ -343,6 +374,17 @@ static void on_result(struct lf_gen *g, struct lf_gen_result *r)
     }
     record_attempt(g, failure, r, cost, message);
     g->cost += cost;
+    if (failure != LF_FAILURE_NONE && g->stream_started) {
+        /* text already reached the client: no failover possible */
+        settle_budgets(g, cost);
+        g->last_failure = failure;
+        free_result(r);
+        g->cur = NULL;
+        finish(g, 502,
+               lf_gen_error("UPSTREAM_FAILED", json_pack("{s:b,s:O}", "stream_started", 1, "attempts", g->attempts),
+                            "the upstream stream failed after it started (%s)", failure_name(failure)));
+        return;
+    }
     if (failure != LF_FAILURE_NONE) {
         settle_budgets(g, cost);
         json_decref(content);
@@ -363,6 +405,7 @@ static void on_result(struct lf_gen *g, struct lf_gen_result *r)
         g->best_provider = lf_strdup(g->cur->name);
         g->best_model = lf_strdup(r->model != NULL ? r->model : (g->model ? g->model : ""));
         g->best_finish = lf_strdup(r->finish_reason != NULL ? r->finish_reason : "stop");
+        g->chunk_delay_ms = r->chunk_delay_ms;
         free_result(r);
         g->cur = NULL;
         succeed(g);
@@ -436,7 +479,9 @@ static void on_upstream_done(void *ctx, const struct lf_upstream_result *res)
     memset(&r, 0, sizeof(r));
     r.struct_size = sizeof(r);
     r.cost_usd = -1;
-    if (res->status == 0 || res->failure != 0) {
+    if (g->greq.stream && g->sacc != NULL && res->status >= 200 && res->status < 300) {
+        lf_stream_acc_result(g->sacc, g->cur, &g->greq, res, &r);
+    } else if (res->status == 0 || res->failure != 0) {
         r.failure = res->failure != 0 ? (uint32_t)res->failure : LF_FAILURE_CONNECT_ERROR;
         r.error_message = strdup(res->error != NULL ? res->error : "no answer from the provider");
     } else {
@@ -534,6 +579,25 @@ static void fill_greq(struct lf_gen *g, struct lf_provider *p)
     q->temperature = g->chat ? g->temperature : -1;
     q->top_p = g->chat ? g->top_p : -1;
     q->attempt = (uint32_t)json_array_size(g->attempts) + 1;
+    q->stream = g->chat && g->on_delta != NULL && p->http && p->plugin->desc.parse_stream_event != NULL;
+}
+
+static int stream_text(void *ud, const char *text, size_t len)
+{
+    struct lf_gen *g = ud;
+    if (g->abandoned)
+        return 1;
+    g->stream_started = 1;
+    return g->on_delta(g->ud, g->cur->name, text, len);
+}
+
+static int on_upstream_data(void *ctx, int status, const char *data, size_t len)
+{
+    struct lf_gen *g = ctx;
+    (void)status;
+    if (g->abandoned || g->finished)
+        return 1;
+    return lf_stream_acc_feed(g->sacc, g->cur, data, len, stream_text, g);
 }
 
 static void send_attempt(struct lf_gen *g, uint32_t pos)
@@ -578,6 +642,11 @@ static void send_attempt(struct lf_gen *g, uint32_t pos)
     }
     g->sent++;
     fill_greq(g, p);
+    if (g->greq.stream) {
+        if (g->sacc == NULL)
+            g->sacc = lf_calloc(1, sizeof(*g->sacc));
+        lf_stream_acc_reset(g->sacc);
+    }
     g->attempt_start_ns = lf_now_ns();
     if (p->http) {
         memset(&g->hreq, 0, sizeof(g->hreq));
@@ -595,7 +664,8 @@ static void send_attempt(struct lf_gen *g, uint32_t pos)
         uint32_t timeout = g->hreq.timeout_ms ? g->hreq.timeout_ms : (uint32_t)g->reg->config->attempt_timeout_ms;
         if (timeout > left)
             timeout = (uint32_t)left;
-        g->call = lf_upstream_start(g->w->upstream, &g->hreq, timeout, on_upstream_done, NULL, g);
+        g->call = lf_upstream_start(g->w->upstream, &g->hreq, timeout, on_upstream_done,
+                                    g->greq.stream ? on_upstream_data : NULL, g);
         if (g->call == NULL) {
             struct lf_gen_result r;
             memset(&r, 0, sizeof(r));
@@ -729,6 +799,7 @@ struct lf_gen *lf_gen_start(struct lf_worker *w, struct lf_registry *reg, const 
     g->max_tokens = pa->max_tokens;
     g->temperature = pa->temperature;
     g->top_p = pa->top_p;
+    g->on_delta = pa->content_type == NULL ? pa->on_delta : NULL;
     g->max_cost_usd = pa->max_cost_usd;
     g->reject_gate = pa->reject_gate;
     if (pa->learning_objectives != NULL && json_array_size(pa->learning_objectives) > 0) {
@@ -835,6 +906,11 @@ Out:
         return NULL;
     }
     return g;
+}
+
+const char *lf_gen_id(const struct lf_gen *g)
+{
+    return g->id;
 }
 
 void lf_gen_abandon(struct lf_gen *g)

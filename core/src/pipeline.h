@@ -37,6 +37,14 @@ struct lf_gen_params {
     double temperature;                  /* < 0 unset */
     double top_p;                        /* < 0 unset */
     const char *stop_json;               /* or NULL */
+    /*
+     * streaming chat: non-NULL makes HTTP providers stream (stream.h) and calls on_delta(ud, provider,
+     * text, len) for every text delta as it arrives. Once a delta was delivered there is no failover: a
+     * later failure ends the job with 502 UPSTREAM_FAILED (details.stream_started = true). Return
+     * non-zero to stop the transfer. Providers without HTTP deliver no deltas: the done body (chat) then
+     * carries "streamed": false and "chunk_delay_ms" for the caller to stream the text itself.
+     */
+    int (*on_delta)(void *ud, const char *provider, const char *text, size_t len);
 };
 
 /**
@@ -53,6 +61,9 @@ struct lf_gen *lf_gen_start(struct lf_worker *w, struct lf_registry *reg, const 
 
 /** The client went away: finish quietly (no callback); in-flight upstream calls are cancelled. */
 void lf_gen_abandon(struct lf_gen *g);
+
+/** The job's id (UUID, the chat/generation record id); valid until the done callback returns. */
+const char *lf_gen_id(const struct lf_gen *g);
 
 /** Error object {"code","message","details"} (new reference). */
 json_t *lf_gen_error(const char *code, json_t *details, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
