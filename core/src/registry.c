@@ -22,6 +22,7 @@
 #include "runtime.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "util.h"
 
 #define MODULE "loader"
@@ -118,9 +119,12 @@ static const char *host_config_json(const void *cfg, const char *key)
 
 static void host_metric_add(const char *plugin, const char *name, double value)
 {
-    (void)plugin;
-    (void)name;
-    (void)value;
+    /* lafactoria_plugin_metric_total{plugin,name}: the worker's shard, else the shared (locked) one */
+    struct lf_metrics_shard *s = lf_metrics_thread_shard();
+    struct lf_metrics *m = lf_runtime_metrics();
+    if (s == NULL && m != NULL)
+        s = lf_metrics_shared(m);
+    lf_metrics_plugin_add(s, plugin, name, value);
 }
 
 static uint64_t host_now_ns(void)

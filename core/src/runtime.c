@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "ops.h"
 #include "plaintext.h"
 #include "quality.h"
 #include "ratelimit.h"
@@ -402,6 +403,8 @@ json_t *lf_runtime_quality(struct lf_registry *reg, const char *content_type, co
     struct lf_metrics_shard *shard = lf_metrics_thread_shard();
     if (shard != NULL && q != NULL && *overall >= 0)
         lf_metrics_quality(shard, content_type, *overall);
+    if (q != NULL && json_is_number(json_object_get(q, "duration_us")))
+        lf_ops_note_assessment(json_number_value(json_object_get(q, "duration_us")) / 1000.0);
     return q;
 }
 
@@ -443,12 +446,9 @@ void lf_runtime_store_generation(json_t *resp, const char *key_id, const char *r
     struct lf_metrics_shard *shard = lf_metrics_thread_shard();
     json_t *meta = json_object_get(resp, "metadata");
     if (shard != NULL)
+        /* tokens and cost were added per attempt (lf_runtime_record_attempt): 0 here, or they count twice */
         lf_metrics_generation(shard, json_string_value(json_object_get(resp, "content_type")),
-                              json_string_value(json_object_get(meta, "ai_provider")), "success",
-                              (uint64_t)json_integer_value(json_object_get(json_object_get(meta, "tokens"), "prompt")),
-                              (uint64_t)json_integer_value(
-                                  json_object_get(json_object_get(meta, "tokens"), "completion")),
-                              json_number_value(json_object_get(meta, "cost_usd")),
+                              json_string_value(json_object_get(meta, "ai_provider")), "ok", 0, 0, 0,
                               (double)json_integer_value(json_object_get(meta, "generation_duration_ms")));
     if (!db_configured)
         return;
@@ -472,11 +472,7 @@ void lf_runtime_store_chat(const char *id, const char *request_id, const char *k
     (void)key_id;
     struct lf_metrics_shard *shard = lf_metrics_thread_shard();
     if (shard != NULL) {
-        json_t *u = json_object_get(body, "usage");
-        lf_metrics_generation(shard, "chat", json_string_value(json_object_get(body, "provider")), "success",
-                              (uint64_t)json_integer_value(json_object_get(u, "prompt_tokens")),
-                              (uint64_t)json_integer_value(json_object_get(u, "completion_tokens")),
-                              json_number_value(json_object_get(body, "cost_usd")), 0);
+        lf_metrics_generation(shard, "chat", json_string_value(json_object_get(body, "provider")), "ok", 0, 0, 0, 0);
     }
 }
 
