@@ -165,7 +165,7 @@ void lf_http_send_json(struct lf_http *h, int status, json_t *body)
         json_decref(body);
         return;
     }
-    char *s = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *s = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) : NULL;
     json_decref(body);
     if (s == NULL) {
         static const char fallback[] = "{\"error\":{\"code\":\"INTERNAL_ERROR\",\"message\":\"internal error\"}}";
