@@ -451,5 +451,79 @@ class RateLimitsAndDeadline(unittest.TestCase):
                              [("x", "upstream_5xx"), ("y", "upstream_5xx")])
 
 
+class ReloadAndLimits(unittest.TestCase):
+    def day(self, s, name):
+        return [x for x in providers_by_name(s)[name]["budget"] if x["period"] == "day"][0]
+
+    def test_reload_applies_limits_keeps_spending_and_a_failed_reload_changes_nothing(self):
+        cfg = config([dict(chaos("a", 1), budget={"daily_usd": 1.0})],
+                     rate_limits={"requests_per_minute": 1000, "generations_per_hour": 1000})
+        with LfServer(config=cfg) as s:
+            st, h, b = s.json("POST", GEN, BODY, key=s.user_key)
+            self.assertEqual(st, 200, b)
+            spent = self.day(s, "a")["spent_usd"]
+            self.assertGreater(spent, 0)
+            # a reload that fails while building the generation (the second provider's plugin config is
+            # invalid, after the first was set up) with other limits changes nothing
+            bad = json.loads(json.dumps(cfg))
+            bad["providers"][0]["budget"] = {"daily_usd": 0.5}
+            bad["providers"].append(chaos("b", 2, latency_ms="slow"))
+            bad["rate_limits"]["requests_per_minute"] = 7
+            s.write_config(bad)
+            st, _, r = s.json("POST", "/api/v1/admin/reload", key=s.admin_key)
+            self.assertEqual(st, 400, r)
+            self.assertIn("latency_ms", r["error"]["message"])
+            self.assertEqual(self.day(s, "a")["limit_usd"], 1.0)
+            st, h, _ = s.json("GET", "/api/v1/providers", key=s.user_key)
+            self.assertEqual(h["x-ratelimit-limit"], "1000")
+            # a good one applies the new budget limit and rate limit, and keeps what was spent
+            bad["providers"].pop()
+            s.write_config(bad)
+            st, _, r = s.json("POST", "/api/v1/admin/reload", key=s.admin_key)
+            self.assertEqual(st, 200, r)
+            d = self.day(s, "a")
+            self.assertEqual((d["limit_usd"], d["spent_usd"]), (0.5, spent))
+            st, h, _ = s.json("GET", "/api/v1/providers", key=s.user_key)
+            self.assertEqual(h["x-ratelimit-limit"], "7")
+
+    def test_key_budget_and_max_cost(self):
+        cfg = config([chaos("a", 1)], key_budget={"daily_usd": 0.0015})
+        with LfServer(config=cfg) as s:
+            st, _, b = s.json("POST", GEN, dict(BODY, max_cost_usd=0.00001), key=s.user_key)
+            self.assertEqual((st, b["error"]["code"]), (402, "BUDGET_EXCEEDED"), b)
+            codes = []
+            for _ in range(10):
+                st, _, b = s.json("POST", GEN, BODY, key=s.user_key)
+                codes.append(st)
+                if st != 200:
+                    self.assertEqual(b["error"]["code"], "BUDGET_EXCEEDED")
+                    break
+            self.assertEqual(codes[-1], 402, codes)
+            self.assertGreater(codes.count(200), 0, codes)
+
+    def test_batch_counts_one_generation_per_type(self):
+        cfg = config([chaos("a", 1)], rate_limits={"requests_per_minute": 1000, "generations_per_hour": 3})
+        with LfServer(config=cfg) as s:
+            st, h, b = s.json("POST", "/api/v1/generate/batch",
+                              dict(BODY, content_types=["flashcards", "faq_collection"]), key=s.user_key)
+            self.assertEqual(st, 200, b)
+            self.assertEqual(h["x-ratelimit-remaining"], "1")
+            st, h, b = s.json("POST", "/api/v1/generate/batch",
+                              dict(BODY, content_types=["flashcards", "faq_collection"]), key=s.user_key)
+            self.assertEqual((st, b["error"]["code"]), (429, "RATE_LIMITED"))
+
+    def test_failed_auth_limited_per_address(self):
+        cfg = config([chaos("a", 1)], rate_limits={"requests_per_minute": 1000, "generations_per_hour": 1000,
+                                                   "auth_failures_per_minute": 3})
+        with LfServer(config=cfg) as s:
+            statuses = [s.json("GET", "/api/v1/providers", key="wrong-key-%d" % i)[0] for i in range(6)]
+            self.assertEqual(statuses[:3], [401, 401, 401], statuses)
+            self.assertIn(429, statuses[3:], statuses)
+            st, h, b = s.json("GET", "/api/v1/providers", key="another-wrong-key")
+            self.assertEqual(st, 429, b)
+            self.assertIn("retry-after", h)
+            self.assertEqual(s.request("GET", "/health")[0], 200)
+
+
 if __name__ == "__main__":
     unittest.main()
