@@ -743,6 +743,13 @@ json_t *lf_config_to_json_masked(const struct lf_config *c)
                       "priority", p->priority, "weight", p->weight, "config", mask_object(p->config), "budget",
                       "daily_usd", p->budget_daily_usd, "monthly_usd", p->budget_monthly_usd, "retry", "attempts",
                       p->retries, "backoff_ms", p->retry_backoff_ms));
+        json_t *po = json_array_get(providers, json_array_size(providers) - 1);
+        json_object_set_new(po, "circuit",
+                            json_pack("{s:i,s:f,s:i,s:i,s:i,s:i}", "failure_threshold", p->circuit_failure_threshold,
+                                      "error_ratio", p->circuit_error_ratio, "window_ms", p->circuit_window_ms,
+                                      "min_requests", p->circuit_min_requests, "cooldown_ms", p->circuit_cooldown_ms,
+                                      "max_cooldown_ms", p->circuit_max_cooldown_ms));
+        json_object_set_new(po, "health_probe_interval_ms", json_integer(p->health_probe_interval_ms));
     }
     for (size_t i = 0; i < c->nscorers; ++i) {
         const struct lf_scorer_conf *s = &c->scorers[i];
