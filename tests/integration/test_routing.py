@@ -525,5 +525,41 @@ class ReloadAndLimits(unittest.TestCase):
             self.assertEqual(s.request("GET", "/health")[0], 200)
 
 
+class Strategies(unittest.TestCase):
+    def test_per_content_type_strategy(self):
+        # globally cost (cheap first); flashcards use priority (pricey has priority 1)
+        cfg = config([chaos("pricey", 1, (5.0, 15.0)), chaos("cheap", 2, (0.1, 0.2))], strategy="cost")
+        cfg["routing"]["per_content_type"] = {"flashcards": "priority"}
+        with LfServer(config=cfg) as s:
+            st, _, b = s.json("POST", GEN, BODY, key=s.user_key)
+            self.assertEqual((st, b["metadata"]["ai_provider"]), (200, "pricey"))
+            st, _, b = s.json("POST", "/api/v1/generate/faq_collection", BODY, key=s.user_key)
+            self.assertEqual((st, b["metadata"]["ai_provider"]), (200, "cheap"))
+
+    def test_latency_strategy_prefers_the_faster(self):
+        cfg = config([chaos("slow", 1, latency_ms=120), chaos("fast", 2, latency_ms=5)], strategy="latency")
+        with LfServer(config=cfg) as s:
+            for name in ("slow", "fast"):  # one sample each for the moving averages
+                st, _, b = s.json("POST", GEN, dict(BODY, provider=name), key=s.user_key)
+                self.assertEqual(st, 200, b)
+            for _ in range(3):
+                st, _, b = s.json("POST", GEN, BODY, key=s.user_key)
+                self.assertEqual((st, b["metadata"]["ai_provider"]), (200, "fast"))
+            p = providers_by_name(s)
+            self.assertGreater(p["slow"]["stats"]["latency_ewma_ms"], p["fast"]["stats"]["latency_ewma_ms"])
+
+    def test_weighted_follows_live_weights(self):
+        cfg = config([chaos("a", 1), chaos("b", 1)], strategy="weighted")
+        with LfServer(config=cfg) as s:
+            def share_of_a(n=60):
+                got = [s.json("POST", GEN, BODY, key=s.user_key)[2]["metadata"]["ai_provider"] for _ in range(n)]
+                return got.count("a") / float(n)
+
+            s.json("PATCH", "/api/v1/admin/providers/b", {"weight": 0}, key=s.admin_key)
+            self.assertEqual(share_of_a(20), 1.0)  # weight 0 only after every positive weight
+            s.json("PATCH", "/api/v1/admin/providers/b", {"weight": 9}, key=s.admin_key)
+            self.assertLess(share_of_a(), 0.35)  # expected 0.1
+
+
 if __name__ == "__main__":
     unittest.main()
