@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "config.h"
+#include "db.h"
+#include "dbpool.h"
+#include "keycache.h"
 #include "handlers.h"
 #include "healthprobe.h"
 #include "log.h"
@@ -116,6 +119,9 @@ int lf_app_init(struct lf_config *config, char *err, size_t errlen)
             lf_config_free(config);
             return -1;
         }
+        /* reads and admin writes (db.h) run on their own threads; DB API keys authenticate via the key cache */
+        if (lf_dbpool_start(config->database_url, 4) != LF_OK)
+            lf_log_warn(MODULE, "database pool not started: stored-content endpoints answer 503");
     }
     uint64_t gen = atomic_fetch_add(&generation_counter, 1) + 1;
     struct lf_registry *reg = lf_registry_build(config, NULL, gen, err, errlen);
@@ -131,6 +137,7 @@ void lf_app_shutdown(void)
 {
     lf_ops_stop();
     lf_registry_shutdown();
+    lf_dbpool_stop();
     lf_store_stop();
     lf_runtime_shutdown();
     lf_config_free(boot_config);
@@ -180,11 +187,23 @@ int lf_app_authorize(struct lf_http *h)
     size_t len = 0;
     int b = bearer(h, &tok, &len);
     int role = LF_ROLE_NONE;
+    char sha[65];
     if (b == 1) {
+        lf_sha256_hex(tok, len, sha);
         if (lf_consttime_eq(tok, len, admin_key, strlen(admin_key)))
             role = LF_ROLE_ADMIN;
         else if (lf_consttime_eq(tok, len, user_key, strlen(user_key)))
             role = LF_ROLE_USER;
+        if (role != LF_ROLE_NONE) {
+            snprintf(h->user_id, sizeof(h->user_id), "%s", LF_DB_SYSTEM_USER_ID);
+        } else {
+            /* keys stored (hashed) in PostgreSQL: an in-memory snapshot, never a database round trip */
+            struct lf_keycache_entry ke;
+            if (lf_keycache_lookup(sha, &ke)) {
+                role = ke.role;
+                snprintf(h->user_id, sizeof(h->user_id), "%s", ke.user_id);
+            }
+        }
     }
     if (role == LF_ROLE_NONE) {
         lf_runtime_auth_failure(h->client_addr, &retry_s);
@@ -193,8 +212,6 @@ int lf_app_authorize(struct lf_http *h)
                            b == 0 ? "missing bearer key in the Authorization header" : "invalid bearer key");
         return -1;
     }
-    char sha[65];
-    lf_sha256_hex(tok, len, sha);
     memcpy(h->key_id, sha, 16);
     h->key_id[16] = '\0';
     h->role = role;
@@ -263,6 +280,7 @@ void lf_app_worker_bind(struct lf_worker *w)
 void lf_app_worker_stop(struct lf_worker *w)
 {
     lf_healthprobe_stop(w);
+    lf_dbpool_worker_stop(w);
     lf_upstream_free(w->upstream);
     w->upstream = NULL;
 }

@@ -57,4 +57,22 @@ json_t *lf_provider_json(struct lf_provider *p, int detailed);
 void lf_h_v1_chat_completions(struct lf_http *h);
 void lf_h_v1_models(struct lf_http *h);
 
+/* handlers_content.c: stored content, feedback, educational metrics, admin statistics (PostgreSQL via dbpool) */
+void lf_h_content_get(struct lf_http *h);
+void lf_h_content_delete(struct lf_http *h);
+void lf_h_content_list(struct lf_http *h);
+void lf_h_content_feedback(struct lf_http *h);
+void lf_h_metrics_educational(struct lf_http *h);
+void lf_h_admin_content_stats(struct lf_http *h);
+void lf_h_admin_usage(struct lf_http *h);
+void lf_h_admin_system_info(struct lf_http *h);
+
+/* handlers_users.c: users, API keys, GDPR export and erasure */
+void lf_h_admin_user_create(struct lf_http *h);
+void lf_h_admin_user_list(struct lf_http *h);
+void lf_h_admin_key_create(struct lf_http *h);
+void lf_h_admin_key_revoke(struct lf_http *h);
+void lf_h_admin_user_export(struct lf_http *h);
+void lf_h_admin_user_erase(struct lf_http *h);
+
 #endif

@@ -212,6 +212,7 @@ static void batch_finish(struct batch *b)
                              "total_duration_ms", (json_int_t)dur_ms, "successful_count", (json_int_t)ok,
                              "failed_count", (json_int_t)failed, "average_quality_score", avg, "total_cost_usd",
                              b->total_cost);
+    lf_runtime_record_user(sess, b->key_id);
     if (strcmp(lf_runtime_db_state(), "not_configured") != 0)
         lf_store_submit(sess);
     else

@@ -14,6 +14,7 @@
 #include "budget.h"
 #include "config.h"
 #include "handlers.h"
+#include "keycache.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -410,11 +411,23 @@ json_t *lf_runtime_quality(struct lf_registry *reg, const char *content_type, co
 
 /* ---- records ---- */
 
+/* users.id of the key that made the request (bootstrap keys: the system user; see keycache.h) */
+static void set_user(json_t *rec, const char *key_id)
+{
+    char uid[37];
+    lf_keycache_user_of(key_id, uid);
+    json_object_set_new(rec, "user_id", json_string(uid));
+}
+
+void lf_runtime_record_user(json_t *rec, const char *key_id)
+{
+    set_user(rec, key_id);
+}
+
 void lf_runtime_record_attempt(struct lf_provider *p, const char *gen_id, const char *request_id, const char *key_id,
                                json_t *outcome, uint32_t failure, double latency_ms, const struct lf_gen_result *r,
                                double cost, const char *content_type)
 {
-    (void)key_id;
     (void)failure;
     (void)content_type;
     struct lf_metrics_shard *shard = lf_metrics_thread_shard();
@@ -436,13 +449,13 @@ void lf_runtime_record_attempt(struct lf_provider *p, const char *gen_id, const 
                             r ? r->usage.estimated : 0, "cost_usd", cost, "error",
                             r != NULL ? r->error_message : NULL);
     json_object_set(rec, "outcome", outcome);
+    set_user(rec, key_id);
     lf_store_submit(rec);
 }
 
 void lf_runtime_store_generation(json_t *resp, const char *key_id, const char *request_id, const char *batch_id,
                                  const char *requirements, json_t *objectives)
 {
-    (void)key_id;
     struct lf_metrics_shard *shard = lf_metrics_thread_shard();
     json_t *meta = json_object_get(resp, "metadata");
     if (shard != NULL)
@@ -461,6 +474,7 @@ void lf_runtime_store_generation(json_t *resp, const char *key_id, const char *r
         json_object_set_new(rec, "additional_requirements", json_string(requirements));
     if (objectives != NULL)
         json_object_set(rec, "learning_objectives", objectives);
+    set_user(rec, key_id);
     if (lf_store_submit(rec) != LF_OK)
         lf_log_error(MODULE, "generation %s could not be journaled", json_string_value(json_object_get(resp, "id")));
 }
@@ -500,5 +514,9 @@ void lf_runtime_store_api_usage(struct lf_http *h, int status, uint64_t total_ns
                             "response_size_bytes", (json_int_t)bytes_out, "ip_address", h->client_addr);
     if (ua != NULL)
         json_object_set_new(rec, "user_agent", json_stringn(ua, ualen));
+    if (h->user_id[0] != '\0')
+        json_object_set_new(rec, "user_id", json_string(h->user_id));
+    else
+        set_user(rec, h->key_id);
     lf_store_submit(rec);
 }

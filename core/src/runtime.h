@@ -83,6 +83,8 @@ void lf_runtime_store_generation(json_t *resp, const char *key_id, const char *r
 /** One api_usage row per keyed request. */
 void lf_runtime_store_api_usage(struct lf_http *h, int status, uint64_t total_ns, size_t bytes_out);
 void lf_runtime_store_chat(const char *id, const char *request_id, const char *key_id, json_t *body);
+/** Set rec.user_id to the users.id of the key whose sha256 hex starts with key_id (system user for bootstrap keys). */
+void lf_runtime_record_user(json_t *rec, const char *key_id);
 
 /** Process-wide metrics. */
 struct lf_metrics *lf_runtime_metrics(void);

@@ -75,6 +75,7 @@ struct lf_http {
     int nparams;
     int role;
     char key_id[17];        /* first 16 hex chars of the key's sha256, "" when none */
+    char user_id[37];       /* users.id of the caller (system user for the bootstrap keys), "" when none */
     char client_addr[64];
     uint64_t start_ns;
     uint64_t upstream_ns;   /* time spent waiting on upstreams, excluded from the overhead */

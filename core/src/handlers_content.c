@@ -1,0 +1,282 @@
+/*
+ * core/src/handlers_content.c - stored content, feedback, educational metrics and admin statistics over PostgreSQL
+ * SPDX-License-Identifier: MIT
+ *
+ * Every handler copies what it needs into an lf_dbcall and returns: the db.h call runs on the dbpool threads and
+ * the answer is sent from the worker loop (API.md §3 "Stored content", §5 stats/usage/system info, §6).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "dbpool.h"
+#include "handlers.h"
+#include "mem.h"
+#include "ops.h"
+#include "registry.h"
+#include "runtime.h"
+#include "server.h"
+#include "store.h"
+#include "sysstat.h"
+#include "util.h"
+
+#define MODULE "content"
+
+/* ---- GET/DELETE /api/v1/content/{id} ---- */
+
+static enum lf_err run_content_get(struct lf_dbcall *c)
+{
+    return lf_db_content_get(c->s[0], c->user_id, c->is_admin, &c->out);
+}
+
+static enum lf_err run_content_delete(struct lf_dbcall *c)
+{
+    return lf_db_content_delete(c->s[0], c->user_id, c->is_admin);
+}
+
+void lf_h_content_get(struct lf_http *h)
+{
+    struct lf_dbcall *c = lf_dbcall_new(h, run_content_get, 200);
+    c->s[0] = lf_strdup(lf_http_param(h, 0));
+    c->notfound = "no stored content with this id";
+    lf_dbcall_submit(h, c);
+}
+
+void lf_h_content_delete(struct lf_http *h)
+{
+    struct lf_dbcall *c = lf_dbcall_new(h, run_content_delete, 204);
+    c->s[0] = lf_strdup(lf_http_param(h, 0));
+    c->notfound = "no stored content with this id";
+    lf_dbcall_submit(h, c);
+}
+
+/* ---- GET /api/v1/content ---- */
+
+static enum lf_err run_content_list(struct lf_dbcall *c)
+{
+    struct lf_db_content_filter f = {.user_id = c->user_id,
+                                     .is_admin = c->is_admin,
+                                     .content_type = c->s[0],
+                                     .age_group = c->s[1],
+                                     .limit = (int)c->n[0],
+                                     .cursor = c->s[2]};
+    enum lf_err rc = lf_db_content_list(&f, &c->out);
+    if (rc == LF_EINVAL)
+        snprintf(c->errmsg, sizeof(c->errmsg), "cursor is not a next_cursor value of this endpoint");
+    return rc;
+}
+
+/* strict integer in [lo, hi]; -1 when malformed */
+static long parse_int(const char *s, long lo, long hi)
+{
+    if (s == NULL || *s == '\0')
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi)
+        return -1;
+    return v;
+}
+
+static char *opt_query(struct lf_http *h, const char *name)
+{
+    const char *v = lf_http_query(h, name);
+    return v != NULL && v[0] != '\0' ? lf_strdup(v) : NULL;
+}
+
+void lf_h_content_list(struct lf_http *h)
+{
+    long limit = 50;
+    const char *ls = lf_http_query(h, "limit");
+    if (ls != NULL) {
+        limit = parse_int(ls, 1, 100);
+        if (limit < 0) {
+            lf_http_send_error(h, 400, "INVALID_REQUEST",
+                               json_pack("{s:s,s:s,s:i,s:i}", "field", "limit", "provided", ls, "min", 1, "max", 100),
+                               "limit must be an integer between 1 and 100");
+            return;
+        }
+    }
+    const char *cur = lf_http_query(h, "cursor");
+    if (cur != NULL && (cur[0] == '\0' || strlen(cur) > 200)) {
+        lf_http_send_error(h, 400, "INVALID_REQUEST", json_pack("{s:s}", "field", "cursor"),
+                           "cursor is not a next_cursor value of this endpoint");
+        return;
+    }
+    struct lf_dbcall *c = lf_dbcall_new(h, run_content_list, 200);
+    c->s[0] = opt_query(h, "content_type");
+    c->s[1] = opt_query(h, "age_group");
+    c->s[2] = opt_query(h, "cursor");
+    c->n[0] = limit;
+    lf_dbcall_submit(h, c);
+}
+
+/* ---- POST /api/v1/content/{id}/feedback ---- */
+
+static enum lf_err run_feedback(struct lf_dbcall *c)
+{
+    enum lf_err rc = lf_db_feedback_insert(c->s[0], c->user_id, c->is_admin, (int)c->n[0], c->s[1], c->s[2], &c->out);
+    if (rc == LF_EINVAL)
+        snprintf(c->errmsg, sizeof(c->errmsg), "feedback rejected: rating 1..5, feedback_type at most 50 "
+                                               "characters, feedback_text at most 2000 characters");
+    return rc;
+}
+
+void lf_h_content_feedback(struct lf_http *h)
+{
+    json_t *body = lf_http_body_json(h);
+    if (body == NULL)
+        return;
+    json_t *r = json_object_get(body, "rating");
+    json_t *t = json_object_get(body, "feedback_type");
+    json_t *x = json_object_get(body, "feedback_text");
+    if (!json_is_integer(r) || json_integer_value(r) < 1 || json_integer_value(r) > 5) {
+        lf_http_send_error(h, 400, "INVALID_REQUEST", json_pack("{s:s,s:i,s:i}", "field", "rating", "min", 1, "max", 5),
+                           "rating must be an integer between 1 and 5");
+        goto Exit;
+    }
+    if (t != NULL && !json_is_null(t) &&
+        (!json_is_string(t) || lf_utf8_length(json_string_value(t), json_string_length(t)) > 50)) {
+        lf_http_send_error(h, 400, "INVALID_REQUEST", json_pack("{s:s,s:i}", "field", "feedback_type", "max_length", 50),
+                           "feedback_type must be a string of at most 50 characters");
+        goto Exit;
+    }
+    if (x != NULL && !json_is_null(x)) {
+        long n = json_is_string(x) ? lf_utf8_length(json_string_value(x), json_string_length(x)) : -1;
+        if (n < 0 || n > 2000) {
+            lf_http_send_error(h, 400, "INVALID_REQUEST",
+                               json_pack("{s:s,s:I,s:i}", "field", "feedback_text", "provided_length", (json_int_t)n,
+                                         "max_length", 2000),
+                               "feedback_text must be a string of at most 2000 characters");
+            goto Exit;
+        }
+    }
+    struct lf_dbcall *c = lf_dbcall_new(h, run_feedback, 201);
+    c->s[0] = lf_strdup(lf_http_param(h, 0));
+    c->s[1] = json_is_string(t) ? lf_strdup(json_string_value(t)) : NULL;
+    c->s[2] = json_is_string(x) ? lf_strdup(json_string_value(x)) : NULL;
+    c->n[0] = (long)json_integer_value(r);
+    c->notfound = "no stored content with this id";
+    lf_dbcall_submit(h, c);
+Exit:
+    json_decref(body);
+}
+
+/* ---- GET /api/v1/metrics/educational (public) ---- */
+
+static enum lf_err run_metrics_educational(struct lf_dbcall *c)
+{
+    /* thresholds in thousandths, copied on the worker from the current configuration */
+    return lf_db_metrics_educational((double)c->n[0] / 1000.0, (double)c->n[1] / 1000.0, (double)c->n[2] / 1000.0,
+                                     &c->out);
+}
+
+void lf_h_metrics_educational(struct lf_http *h)
+{
+    struct lf_dbcall *c = lf_dbcall_new(h, run_metrics_educational, 200);
+    struct lf_registry *reg = lf_registry_acquire();
+    const struct lf_config *cfg = reg != NULL ? reg->config : NULL;
+    c->n[0] = cfg != NULL ? (long)(cfg->threshold_overall * 1000 + 0.5) : 700;
+    c->n[1] = cfg != NULL ? (long)(cfg->threshold_educational * 1000 + 0.5) : 750;
+    c->n[2] = cfg != NULL ? (long)(cfg->threshold_factual * 1000 + 0.5) : 850;
+    if (reg != NULL)
+        lf_registry_release(reg);
+    lf_dbcall_submit(h, c);
+}
+
+/* ---- admin: content stats, usage, system info ---- */
+
+static enum lf_err run_admin_stats(struct lf_dbcall *c)
+{
+    return lf_db_admin_content_stats(&c->out);
+}
+
+void lf_h_admin_content_stats(struct lf_http *h)
+{
+    lf_dbcall_submit(h, lf_dbcall_new(h, run_admin_stats, 200));
+}
+
+static enum lf_err run_usage(struct lf_dbcall *c)
+{
+    enum lf_err rc = lf_db_usage_list(c->s[0], c->s[1], (int)c->n[0], &c->out);
+    if (rc == LF_EINVAL)
+        snprintf(c->errmsg, sizeof(c->errmsg), "since must be an RFC 3339 timestamp and user_id a uuid");
+    return rc;
+}
+
+void lf_h_admin_usage(struct lf_http *h)
+{
+    long limit = 100;
+    const char *ls = lf_http_query(h, "limit");
+    if (ls != NULL && (limit = parse_int(ls, 1, 1000)) < 0) {
+        lf_http_send_error(h, 400, "INVALID_REQUEST", json_pack("{s:s,s:i,s:i}", "field", "limit", "min", 1, "max", 1000),
+                           "limit must be an integer between 1 and 1000");
+        return;
+    }
+    const char *uid = lf_http_query(h, "user_id");
+    if (uid != NULL && uid[0] != '\0' && !lf_store_is_uuid(uid)) {
+        lf_http_send_error(h, 400, "INVALID_REQUEST", json_pack("{s:s}", "field", "user_id"),
+                           "user_id must be a uuid");
+        return;
+    }
+    struct lf_dbcall *c = lf_dbcall_new(h, run_usage, 200);
+    c->s[0] = opt_query(h, "since");
+    c->s[1] = opt_query(h, "user_id");
+    c->n[0] = limit;
+    lf_dbcall_submit(h, c);
+}
+
+static enum lf_err run_system_info(struct lf_dbcall *c)
+{
+    double ms = 0;
+    enum lf_err rc = lf_db_system_info(&c->out);
+    if (rc == LF_OK && lf_db_ping(&ms) == LF_OK)
+        json_object_set_new(c->out, "ping_ms", json_real(ms));
+    return rc;
+}
+
+static void answer_system_info(struct lf_dbcall *c, struct lf_http *h)
+{
+    if (c->rc != LF_OK) {
+        /* the process figures alone are still true, but the endpoint promises PostgreSQL's: say it is down */
+        lf_http_add_header(h, "Retry-After", "5");
+        lf_http_send_error(h, 503, "DATABASE_UNAVAILABLE", NULL, "the database is unavailable; retry later");
+        return;
+    }
+    struct lf_store_stats st;
+    lf_store_stats(&st);
+    json_t *store = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "state", lf_runtime_db_state(),
+                              "pending_writes", (json_int_t)st.pending_writes, "spooled_records",
+                              (json_int_t)st.spooled_records, "written_total", (json_int_t)st.written_total,
+                              "replayed_total", (json_int_t)st.replayed_total, "rejected_total",
+                              (json_int_t)st.rejected_total, "batches_total", (json_int_t)st.batches_total,
+                              "journal_bytes", (json_int_t)st.journal_bytes, "last_batch_us",
+                              (json_int_t)st.last_batch_us);
+    if (st.last_error[0])
+        json_object_set_new(store, "last_error", json_string(st.last_error));
+    json_t *proc = json_pack("{s:s,s:I,s:I,s:i}", "version", LF_VERSION, "pid", (json_int_t)getpid(),
+                             "uptime_seconds", (json_int_t)((lf_now_ms() - lf_server.started_mono_ms) / 1000),
+                             "workers", (int)lf_server.nworkers);
+    struct lf_sysstat_sampler *smp = lf_ops_sysstat();
+    if (smp != NULL) {
+        struct lf_sysstat ss;
+        lf_sysstat_latest(smp, &ss);
+        json_object_set_new(proc, "system", lf_sysstat_json(&ss));
+    }
+    char ts[40];
+    lf_rfc3339(lf_wall_ms(), ts, sizeof(ts));
+    json_t *o = json_pack("{s:s,s:o,s:O,s:o}", "timestamp", ts, "process", proc, "database", c->out, "store", store);
+    lf_http_send_json(h, 200, o);
+}
+
+void lf_h_admin_system_info(struct lf_http *h)
+{
+    struct lf_dbcall *c = lf_dbcall_new(h, run_system_info, 200);
+    c->answer = answer_system_info;
+    lf_dbcall_submit(h, c);
+}
