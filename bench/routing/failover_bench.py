@@ -13,7 +13,9 @@ and jitter dominate).
 The primary's breaker is configured never to open (failure_threshold 1000, error_ratio 2 = off), so
 every request of the failover run pays a refused connection plus the failover. N sequential requests on
 one keep-alive connection per run (after a warm-up), ROUNDS alternating rounds; prints p50/p90/p99/max of
-the client-observed latency in ms and the differences, as JSON.
+the client-observed latency in ms and the differences, and the same percentiles of the refused attempt's
+own latency_ms as the server records it in metadata.attempts (the time the failover cost inside the
+server, free of client-side noise), as JSON.
 
   LF_BUILD_DIR=build-rel python3 bench/routing/failover_bench.py [N] [ROUNDS] [chaos|fake]
 """
@@ -38,15 +40,17 @@ def run(cfg, n, want_attempts):
         conn = s.conn()
         for _ in range(20):
             s.json("POST", GEN, BODY, key=s.user_key, conn=conn)
-        lat = []
+        lat, refused = [], []
         for _ in range(n):
             t0 = time.perf_counter()
             st, _, b = s.json("POST", GEN, BODY, key=s.user_key, conn=conn)
             lat.append((time.perf_counter() - t0) * 1000)
             if st != 200 or len(b["metadata"]["attempts"]) != want_attempts:
                 raise SystemExit("unexpected answer: %s %s" % (st, b))
+            if want_attempts == 2:
+                refused.append(b["metadata"]["attempts"][0]["latency_ms"])
         conn.close()
-        return lat
+        return lat, refused
 
 
 def main():
@@ -64,11 +68,13 @@ def main():
     fo = config([openai("primary", closed, 1, circuit=never_open), secondary()])
     for cfg in (only, fo):
         cfg["server"]["workers"] = 1
-    res = {"secondary_only": [], "failover": []}
+    res = {"secondary_only": [], "failover": [], "refused_attempt_server_side": []}
     try:
         for _ in range(rounds):
-            res["secondary_only"] += run(only, n, 1)
-            res["failover"] += run(fo, n, 2)
+            res["secondary_only"] += run(only, n, 1)[0]
+            lat, refused = run(fo, n, 2)
+            res["failover"] += lat
+            res["refused_attempt_server_side"] += refused
     finally:
         fake.stop()
     out = {}
