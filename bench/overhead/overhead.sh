@@ -2,7 +2,7 @@
 # bench/overhead/overhead.sh - gateway overhead: the same fixed chat completion from nginx, directly and through
 # the gateway, wrk at 1 and 50 connections in the same run, plus the X-LF-Overhead-Us distribution
 # SPDX-License-Identifier: MIT
-#   bench/overhead/overhead.sh [build-dir] [duration-s] [content-type]
+#   bench/overhead/overhead.sh [build-dir] [duration-s] [content-type]   (PERF=file.data: perf record the gateway at -c50)
 # /v1/chat/completions is not in the gateway yet, so the gateway path is POST /api/v1/generate/<type> through
 # the openai provider pointed at nginx, whose fixed completion carries valid JSON for <type>. The gateway
 # therefore also renders the prompt, parses and schema-validates the content and builds the response.
@@ -33,6 +33,7 @@ curl -sf -o /dev/null -X POST -H 'Authorization: Bearer bench-user-key-123' -H '
     || { echo "gateway not answering"; cat "$T/err"; exit 1; }
 CHAT='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Photosynthesis in Plants"}]}'
 L="$ROOT/bench/overhead/post_chat.lua"
+cpu_ticks() { awk '{print $14 + $15}' /proc/$GW/stat; }
 echo "machine: $(nproc) cores, $(uname -r); gateway workers ${WORKERS:-1}; type $TYPE; ${DUR}s per run"
 for c in 1 50; do
     th=1; [ "$c" -gt 1 ] && th=2
@@ -40,8 +41,15 @@ for c in 1 50; do
     LF_BODY="$CHAT" wrk -t$th -c$c -d"${DUR}s" --latency -s "$L" "http://127.0.0.1:$NP/v1/chat/completions" 2>&1 \
         | grep -E "Requests/sec|Latency  |50%|90%|99%|Non-2xx|non-200|errors"
     echo "== through gateway, -c$c (load before: $(cut -d' ' -f1-3 /proc/loadavg))"
-    wrk -t$th -c$c -d"${DUR}s" --latency -s "$L" "http://127.0.0.1:$GP/api/v1/generate/$TYPE" 2>&1 \
-        | grep -E "Requests/sec|Latency  |50%|90%|99%|Non-2xx|non-200|errors"
+    [ -n "${PERF:-}" ] && [ "$c" -gt 1 ] && { perf record -F 199 --call-graph dwarf,16384 -o "$PERF" -p $GW -- sleep 4 >/dev/null 2>&1 & }
+    c0=$(cpu_ticks); r0=$(date +%s.%N)
+    wrk -t$th -c$c -d"${DUR}s" --latency -s "$L" "http://127.0.0.1:$GP/api/v1/generate/$TYPE" >"$T/wrk.out" 2>&1
+    c1=$(cpu_ticks); r1=$(date +%s.%N)
+    grep -E "Requests/sec|Latency  |50%|90%|99%|Non-2xx|non-200|errors" "$T/wrk.out"
+    reqs=$(awk '/requests in/ {print $1}' "$T/wrk.out")
+    awk -v a="$c0" -v b="$c1" -v n="$reqs" -v t0="$r0" -v t1="$r1" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+        printf "gateway CPU: %.2f s of %.2f s wall (%.0f%% of one core), %.0f us per request\n",
+               (b - a) / hz, t1 - t0, 100 * (b - a) / hz / (t1 - t0), 1e6 * (b - a) / hz / n }'
     echo "== X-LF-Overhead-Us through gateway, -c$c, $((DUR / 2))s"
     LF_COLLECT=1 wrk -t$th -c$c -d"$((DUR / 2))s" -s "$L" "http://127.0.0.1:$GP/api/v1/generate/$TYPE" 2>&1 \
         | grep -E "X-LF-Overhead|Requests/sec|non-200"

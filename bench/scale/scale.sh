@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/scale/scale.sh - N concurrent generations held open against an upstream answering after 2 s
 # SPDX-License-Identifier: MIT
-#   bench/scale/scale.sh [build-dir] [N] [delay-s] [workers]
+#   bench/scale/scale.sh [build-dir] [N] [delay-s] [workers]   (PERF=file.data: perf record the gateway)
 # The gateway's openai provider points at bench/scale/slow_upstream.py; bench/scale/scale_client.py opens N
 # connections to POST /api/v1/generate/flashcards at once and probes GET /health meanwhile.
 # Each request in flight holds two descriptors in the gateway (client + upstream, HTTP/1.1): raise ulimit -n.
@@ -31,8 +31,13 @@ LA_FACTORIA_CONFIG="$T/lf.json" LA_FACTORIA_API_KEY=bench-user-key-123 LA_FACTOR
     "$BUILD/core/lafactoria" serve >"$T/gw.out" 2>"$T/gw.err" & GW=$!
 sleep 1.5
 echo "gateway VmHWM at start: $(grep VmHWM /proc/$GW/status | tr -s ' ')"
+[ -n "${PERF:-}" ] && { perf record -F 499 -g -o "$PERF" -p $GW >/dev/null 2>&1 & PF=$!; }
+python3 "$ROOT/bench/scale/health_probe.py" "$GP" "$T/stop" >"$T/probe.out" & HP=$!
+sleep 0.5
 python3 "$ROOT/bench/scale/scale_client.py" "$GP" "$N" /api/v1/generate/flashcards bench-user-key-123 "$GW"
+touch "$T/stop"; wait $HP; cat "$T/probe.out"
 echo "gateway VmHWM at end: $(grep VmHWM /proc/$GW/status | tr -s ' '); load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -n "${PERF:-}" ] && { kill -INT $PF; wait $PF || true; }
 kill -TERM $US; sleep 0.5
 echo "upstream: $(cat "$T/up.out" | tr '\n' ' ')"
 grep -c '"level":"error"' "$T/gw.out" | sed 's/^/gateway error log lines: /' || true

@@ -19,8 +19,8 @@ errors = collections.Counter()
 latencies = []
 health = []
 health_fail = 0
+samples = []  # the first non-200 bodies
 rss = {"max_rss_kb": 0, "hwm_kb": 0}
-done = asyncio.Event() if False else None
 
 
 async def read_response(reader):
@@ -30,8 +30,9 @@ async def read_response(reader):
     for line in head.split(b"\r\n"):
         if line.lower().startswith(b"content-length:"):
             n = int(line.split(b":", 1)[1])
-    if n:
-        await reader.readexactly(n)
+    body = await reader.readexactly(n) if n else b""
+    if status != 200 and len(samples) < 3:
+        samples.append(body[:400].decode("utf-8", "replace"))
     return status
 
 
@@ -100,9 +101,11 @@ async def main():
     await asyncio.sleep(0.1)
     during = health[len(base):]
     print("requests %d: statuses %s, errors %s, wall %.2f s" % (N, dict(statuses), dict(errors), wall))
+    for b in samples:
+        print("non-200 body:", b)
     print("request latency s: p50 %.3f p99 %.3f max %.3f" % (pct(latencies, .5), pct(latencies, .99),
                                                                max(latencies) if latencies else float("nan")))
-    print("/health during load: n=%d fail=%d p50 %.2f ms p99 %.2f ms max %.2f ms" % (
+    print("/health in the client loop (includes its own lag): n=%d fail=%d p50 %.2f ms p99 %.2f ms max %.2f ms" % (
         len(during), health_fail, pct(during, .5), pct(during, .99), max(during) if during else float("nan")))
     print("gateway max VmRSS sampled %.1f MB, VmHWM %.1f MB" % (rss["max_rss_kb"] / 1024, rss["hwm_kb"] / 1024))
 
