@@ -709,6 +709,14 @@ static void next_attempt(struct lf_gen *g, uint32_t last_failure, uint32_t retry
         send_attempt(g, g->sched_pos);
         return;
     }
+    /* retries are per provider: the provider of the attempt that just ended decides whether it is tried
+     * again (a provider without "retry" is tried once even when another one has retries) */
+    if (g->fo.started && !skipped && g->fo.pos < g->route.n_routable) {
+        const struct lf_provider *cp = g->provs[g->route.routable[g->fo.pos].index];
+        g->fo.policy.retries_per_provider = cp->conf != NULL && cp->conf->retries > 0 ? (uint32_t)cp->conf->retries : 0;
+        if (cp->conf != NULL && cp->conf->retry_backoff_ms > 0)
+            g->fo.policy.base_delay_ms = (uint32_t)cp->conf->retry_backoff_ms;
+    }
     uint64_t rnd;
     lf_random_bytes(&rnd, sizeof(rnd));
     enum lf_failover_step step =

@@ -561,5 +561,24 @@ class Strategies(unittest.TestCase):
             self.assertLess(share_of_a(), 0.35)  # expected 0.1
 
 
+class Retries(unittest.TestCase):
+    def test_retry_only_where_configured(self):
+        cfg = config([dict(chaos("a", 1, mode="upstream_5xx"), retry={"attempts": 2, "backoff_ms": 10}),
+                      chaos("b", 2, mode="upstream_5xx"), chaos("c", 3)])
+        cfg["routing"]["max_attempts"] = 10
+        with LfServer(config=cfg) as s:
+            st, _, b = s.json("POST", GEN, BODY, key=s.user_key)
+            self.assertEqual(st, 200, b)
+            self.assertEqual(attempts_of(b), [("a", "upstream_5xx")] * 3 + [("b", "upstream_5xx"), ("c", "ok")])
+
+    def test_max_attempts_bounds_the_walk(self):
+        cfg = config([chaos("a", 1, mode="upstream_5xx"), chaos("b", 2, mode="upstream_5xx"), chaos("c", 3)])
+        cfg["routing"]["max_attempts"] = 2
+        with LfServer(config=cfg) as s:
+            st, _, b = s.json("POST", GEN, BODY, key=s.user_key)
+            self.assertEqual((st, b["error"]["code"]), (502, "UPSTREAM_FAILED"))
+            self.assertEqual(len(b["error"]["details"]["attempts"]), 2)
+
+
 if __name__ == "__main__":
     unittest.main()
