@@ -4,6 +4,7 @@
  */
 #include "stream.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,7 +144,10 @@ void lf_stream_acc_result(struct lf_stream_acc *a, const struct lf_provider *p, 
         a->_cb = NULL;
         lf_sse_finish(&a->sse, on_event, a);
     }
-    if (a->events == 0 && a->raw_len > 0 && !transport_failed) {
+    size_t k = 0;
+    while (k < a->raw_len && isspace((unsigned char)a->raw[k]))
+        k++;
+    if (a->events == 0 && k < a->raw_len && (a->raw[k] == '{' || a->raw[k] == '[') && !transport_failed) {
         /* the upstream answered a buffered JSON body: parse it like a non-streaming answer */
         struct lf_http_response hr = {.struct_size = sizeof(hr),
                                       .status = res->status,
