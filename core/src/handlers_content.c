@@ -209,8 +209,57 @@ static enum lf_err run_usage(struct lf_dbcall *c)
     return rc;
 }
 
+static int digits(const char *s, int n, int lo, int hi)
+{
+    int v = 0;
+    for (int i = 0; i < n; ++i) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v >= lo && v <= hi;
+}
+
+/* RFC 3339 date or date-time: YYYY-MM-DD[(T| )hh:mm[:ss[.frac]][Z|(+|-)hh:mm]] */
+static int rfc3339_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 10 || !digits(s, 4, 1, 9999) || s[4] != '-' || !digits(s + 5, 2, 1, 12) || s[7] != '-' ||
+        !digits(s + 8, 2, 1, 31))
+        return 0;
+    s += 10;
+    if (*s == '\0')
+        return 1;
+    if ((*s != 'T' && *s != 't' && *s != ' ') || !digits(s + 1, 2, 0, 23) || s[3] != ':' || !digits(s + 4, 2, 0, 59))
+        return 0;
+    s += 6;
+    if (*s == ':') {
+        if (!digits(s + 1, 2, 0, 60))
+            return 0;
+        s += 3;
+        if (*s == '.') {
+            ++s;
+            if (*s < '0' || *s > '9')
+                return 0;
+            while (*s >= '0' && *s <= '9')
+                ++s;
+        }
+    }
+    if (*s == 'Z' || *s == 'z')
+        return s[1] == '\0';
+    if (*s == '+' || *s == '-')
+        return digits(s + 1, 2, 0, 23) && s[3] == ':' && digits(s + 4, 2, 0, 59) && s[6] == '\0';
+    return *s == '\0';
+}
+
 void lf_h_admin_usage(struct lf_http *h)
 {
+    const char *since = lf_http_query(h, "since");
+    if (since != NULL && since[0] != '\0' && !rfc3339_ok(since)) {
+        lf_http_send_error(h, 400, "INVALID_REQUEST", json_pack("{s:s,s:s}", "field", "since", "expected", "RFC 3339"),
+                           "since must be an RFC 3339 timestamp such as 2026-01-31T00:00:00Z");
+        return;
+    }
     long limit = 100;
     const char *ls = lf_http_query(h, "limit");
     if (ls != NULL && (limit = parse_int(ls, 1, 1000)) < 0) {
