@@ -374,8 +374,11 @@ static void on_result(struct lf_gen *g, struct lf_gen_result *r)
     }
     record_attempt(g, failure, r, cost, message);
     g->cost += cost;
+    json_decref(schema_errors); /* message was copied into msgbuf; the list is not needed any more */
+    schema_errors = NULL;
     if (failure != LF_FAILURE_NONE && g->stream_started) {
         /* text already reached the client: no failover possible */
+        json_decref(content);
         settle_budgets(g, cost);
         g->last_failure = failure;
         free_result(r);
