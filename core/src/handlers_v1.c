@@ -150,7 +150,15 @@ static void on_proceed(h2o_generator_t *g, h2o_req_t *req)
 static void on_stop(h2o_generator_t *g, h2o_req_t *req)
 {
     (void)req;
-    abandon(H2O_STRUCT_FROM_MEMBER(struct v1, gen, g));
+    struct v1 *s = H2O_STRUCT_FROM_MEMBER(struct v1, gen, g);
+    if (s->started && !s->final_queued && !s->gone) {
+        /* the client went away mid-stream (the request is still valid here): account what was sent */
+        s->final_queued = 1;
+        uint64_t total_ns = lf_now_ns() - s->h->start_ns;
+        uint64_t overhead_ns = total_ns > s->h->upstream_ns ? total_ns - s->h->upstream_ns : 0;
+        lf_app_on_response(s->h, 200, total_ns, overhead_ns, s->bytes);
+    }
+    abandon(s);
 }
 
 static void on_dispose(void *p)
