@@ -329,6 +329,44 @@ class V1(unittest.TestCase):
         st, hdrs, raw = self.stream(chat_body(PINS["openai"], stream=True))
         self.check_stream(st, hdrs, raw, "openai", False)
 
+    def test_stream_without_upstream_usage_is_estimated(self):
+        for prov in ("openai", "anthropic"):
+            with self.subTest(provider=prov):
+                self.fake.reset()
+                self.fake.fault(prov, "no_usage", count=1)
+                st, hdrs, raw = self.stream(chat_body(PINS[prov], stream=True,
+                                                      stream_options={"include_usage": True}))
+                self.check_stream(st, hdrs, raw, prov, True)
+
+    def test_parallel_streams_and_keep_alive(self):
+        import threading
+        results = []
+
+        def one():
+            c = self.srv.conn()
+            try:
+                for _ in range(2):  # two streams on one keep-alive connection
+                    st, hdrs, raw = self.srv.request("POST", CHAT, chat_body(PINS["openai"], stream=True),
+                                                     key=self.srv.user_key, conn=c)
+                    results.append((st, hdrs, raw))
+            finally:
+                c.close()
+        threads = [threading.Thread(target=one) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(len(results), 24)
+        for st, hdrs, raw in results:
+            self.check_stream(st, hdrs, raw, "openai", False)
+
+    def test_plain_headers(self):
+        st, hdrs, b = self.chat(chat_body(PINS["openai"]))
+        self.assertEqual(st, 200, b)
+        self.assertTrue(hdrs["content-type"].startswith("application/json"))
+        self.assertIn("x-lf-overhead-us", hdrs)
+        self.assertIn("x-request-id", hdrs)
+
     def test_stream_offline_provider_in_chunks(self):
         st, hdrs, raw = self.stream(chat_body("offline", stream=True, stream_options={"include_usage": True}))
         self.assertEqual(st, 200, raw)
