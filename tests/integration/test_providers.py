@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import unittest
 import urllib.request
 
@@ -144,7 +145,26 @@ class Generation(Base):
                     self.assertRegex(last["path"], r"^/v1beta/models/[^/]+:generateContent")
                     self.assertEqual(hd.get("x-goog-api-key"), KEYS["gemini"])
                 self.assertEqual(FAKE.stats()["requests"][kind], len(TYPES))
+                # the read-only views of providers, plugins, system and metrics never show a key either
+                for path in ("/api/v1/providers", "/api/v1/admin/plugins", "/api/v1/admin/system/info",
+                             "/api/v1/health/detailed", "/api/v1/metrics", "/metrics"):
+                    st, h, raw = s.request("GET", path, key=s.admin_key)
+                    self.assertLess(st, 500, path)
+                    self.seen.append(path + " " + json.dumps(h) + raw.decode("utf-8", "replace"))
                 self.assert_no_keys(s)
+
+    def test_check_config_masks_keys(self):
+        s = LfServer(config=config([provider(k) for k in KINDS] + [provider("openai", key=WRONG_KEY, name="o2")]),
+                     args=("check-config",), wait=False).start()
+        try:
+            s.proc.wait(30)
+        finally:
+            s.stop()
+        time.sleep(0.2)  # let the reader threads drain the pipes
+        self.assertEqual(s.proc.returncode, 0, "".join(s.stderr_lines))
+        out = s.logs() + "".join(s.stderr_lines)
+        self.assertIn("base_url", out)
+        self.assert_no_keys(s)
 
     def test_missing_usage_is_estimated_never_free(self):
         for kind in KINDS:
@@ -164,7 +184,7 @@ class Generation(Base):
 
 # failure class -> (fake fault or None, extra fault args, attempt_timeout_ms)
 FAULTS = {
-    "rate_limited": [("429", {"retry_after": 1})],
+    "rate_limited": [("429", {"retry_after": 3})],
     "upstream_5xx": [("500", {}), ("503", {}), ("529", {})],
     "invalid_response": [("malformed", {})],
     "schema_invalid": [("schema_invalid", {})],
@@ -187,6 +207,13 @@ class Failures(Base):
             self.assertEqual((att[-1]["provider"], att[-1]["outcome"]), ("backup", "ok"), att)
             self.assertEqual(h["x-lf-attempts"], str(len(att)))
             self.assertEqual(b["metadata"]["ai_provider"], "backup")
+            if outcome == "rate_limited":
+                # Retry-After is honoured: within its window the provider gets no traffic
+                sent = FAKE.stats()["requests"][kind]
+                st, h, b = self.gen(s)
+                self.assertEqual(st, 200, b)
+                self.assertEqual(b["metadata"]["ai_provider"], "backup")
+                self.assertEqual(FAKE.stats()["requests"][kind], sent, "request sent during Retry-After")
             self.assert_no_keys(s)
         FAKE.reset()
         # 2) nothing answers: 502 UPSTREAM_FAILED, every attempt in error.details.attempts has the class
