@@ -124,7 +124,7 @@ class Failover(WithFakes):
             self.assertEqual(self.fake.requests("anthropic"), 1)
 
     def test_500s_open_the_circuit_then_zero_attempts_then_half_open_recovery(self):
-        cfg = config([openai("primary", self.fake.base, 1, circuit={"failure_threshold": 3, "cooldown_ms": 1500}),
+        cfg = config([openai("primary", self.fake.base, 1, circuit={"failure_threshold": 3, "cooldown_ms": 3000}),
                       anthropic("secondary", self.fake.base, 2)])
         self.fake.fault("openai", "500")
         with LfServer(config=cfg) as s:
@@ -145,7 +145,8 @@ class Failover(WithFakes):
             self.assertEqual(self.fake.requests("openai"), sent, "an open breaker must get no traffic")
             # upstream heals; after the cooldown one probe goes through and closes the breaker
             self.fake.fault("openai", "none")
-            time.sleep(1.7)
+            retry_at = p["circuit"]["retry_at_ms"]
+            self.assertTrue(wait_until(lambda: time.time() * 1000 > retry_at + 50, 5))
             st, _, b = s.json("POST", GEN, BODY, key=s.user_key)
             self.assertEqual(st, 200, b)
             self.assertEqual(attempts_of(b), [("primary", "ok")])
