@@ -338,6 +338,24 @@ class V1(unittest.TestCase):
                                                       stream_options={"include_usage": True}))
                 self.check_stream(st, hdrs, raw, prov, True)
 
+    def test_finish_reason_translated(self):
+        # the providers' refusal / safety stops arrive as OpenAI's content_filter, plain and streamed
+        for prov, stream in (("openai", False), ("anthropic", False), ("anthropic", True), ("gemini", False),
+                             ("gemini", True)):
+            with self.subTest(provider=prov, stream=stream):
+                self.fake.reset()
+                self.fake.fault(prov, "refusal", count=1)
+                if not stream:
+                    st, _, b = self.chat(chat_body(PINS[prov]))
+                    self.assertEqual(st, 200, b)
+                    self.assertEqual(b["choices"][0]["finish_reason"], "content_filter")
+                else:
+                    st, _, raw = self.stream(chat_body(PINS[prov], stream=True))
+                    self.assertEqual(st, 200, raw)
+                    events = parse_sse(raw)
+                    self.assertEqual(events[-1], "[DONE]")
+                    self.assertEqual(events[-2]["choices"][0]["finish_reason"], "content_filter")
+
     def test_parallel_streams_and_keep_alive(self):
         import threading
         results = []
