@@ -38,6 +38,8 @@ void lf_h_scorers(struct lf_http *h);
 
 /* runtime.c: per-provider runtime state that survives reloads (circuit, stats), database status */
 int lf_provider_routable(const struct lf_provider *p);
+/* enabled with admin overrides (PATCH) applied */
+int lf_provider_enabled(const struct lf_provider *p);
 const char *lf_provider_state_name(const struct lf_provider *p);
 void lf_db_readiness(json_t *reasons);
 json_t *lf_db_health_json(void);

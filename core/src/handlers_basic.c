@@ -72,10 +72,11 @@ void lf_h_api_health(struct lf_http *h)
     json_t *plist = json_array();
     for (size_t i = 0; i < reg->nproviders; ++i) {
         struct lf_provider *p = &reg->providers[i];
-        int routable = p->enabled && lf_provider_routable(p);
-        penabled += p->enabled != 0;
+        int enabled = lf_provider_enabled(p); /* admin overrides included */
+        int routable = enabled && lf_provider_routable(p);
+        penabled += enabled != 0;
         pavail += routable != 0;
-        json_array_append_new(plist, json_pack("{s:s,s:b,s:s}", "name", p->name, "enabled", p->enabled, "state",
+        json_array_append_new(plist, json_pack("{s:s,s:b,s:s}", "name", p->name, "enabled", enabled, "state",
                                                lf_provider_state_name(p)));
     }
     for (size_t i = 0; i < reg->nscorers; ++i)

@@ -132,7 +132,7 @@ static json_t *provider_health_json(struct lf_provider *p, uint64_t now)
     json_t *o = json_pack("{s:s,s:s?,s:s?,s:s,s:b}", "name", p->name, "plugin",
                           p->plugin ? p->plugin->desc.name : (p->conf ? p->conf->plugin : NULL), "version",
                           p->plugin ? p->plugin->desc.version : NULL, "state", lf_provider_state_name(p), "enabled",
-                          p->enabled);
+                          lf_provider_enabled(p));
     if (p->rt != NULL) {
         struct lf_provider_stats_snapshot s;
         lf_provider_rt_stats(p->rt, &s);
@@ -170,8 +170,8 @@ void lf_h_health_detailed(struct lf_http *h)
     json_t *providers = json_array();
     for (size_t i = 0; i < reg->nproviders; ++i) {
         struct lf_provider *p = &reg->providers[i];
-        penabled += p->enabled != 0;
-        pavail += (p->enabled && lf_provider_routable(p)) != 0;
+        penabled += lf_provider_enabled(p) != 0;
+        pavail += lf_provider_routable(p) != 0;
         json_array_append_new(providers, provider_health_json(p, now));
     }
     json_t *scorers = json_array();

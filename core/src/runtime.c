@@ -318,6 +318,14 @@ int lf_runtime_auth_blocked(const char *addr, uint64_t *retry_after_s)
 
 /* ---- provider state for the health views ---- */
 
+int lf_provider_enabled(const struct lf_provider *p)
+{
+    int en, prio;
+    double w;
+    lf_runtime_provider_effective(p, &en, &prio, &w);
+    return en;
+}
+
 int lf_provider_routable(const struct lf_provider *p)
 {
     int en, prio;

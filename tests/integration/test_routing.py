@@ -370,6 +370,14 @@ class AdminPatch(unittest.TestCase):
         st, _, b = self.patch("a", {"enabled": False})
         self.assertEqual(st, 200, b)
         self.assertEqual(b["provider"]["state"], "disabled")
+        st, _, d = self.s.json("GET", "/api/v1/health/detailed", key=self.s.user_key)
+        self.assertEqual(st, 200, d)
+        a = [p for p in d["providers"] if p["name"] == "a"][0]
+        self.assertEqual((a["enabled"], a["state"]), (False, "disabled"))
+        st, _, d = self.s.json("GET", "/api/v1/health")
+        pv = d["services"]["providers"]
+        self.assertEqual((pv["enabled"], pv["available"]), (1, 1), d)
+        self.assertEqual([i["enabled"] for i in pv["items"] if i["name"] == "a"], [False])
         st, _, b = self.s.json("POST", GEN, dict(BODY, provider="a"), key=self.s.user_key)
         self.assertEqual(st, 503, b)
         self.assertEqual(b["error"]["code"], "NO_PROVIDER_AVAILABLE")
