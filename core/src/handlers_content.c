@@ -26,22 +26,57 @@
 
 #define MODULE "content"
 
+/* ---- read-your-writes ----
+ * Generations reach PostgreSQL through the store thread a few milliseconds after the answer. A client that asks
+ * for its content at once may be ahead of it: on "not found", wait (on the pool thread, bounded) until every
+ * record this process had journaled when the request arrived is committed, then look again. */
+
+#define RYW_WAIT_MS 1000
+
+static void note_journal_position(struct lf_dbcall *c)
+{
+    struct lf_store_stats st;
+    lf_store_stats(&st);
+    c->n[3] = (long)st.submitted_total;
+}
+
+static int wait_journal_position(const struct lf_dbcall *c)
+{
+    uint64_t until = lf_now_ms() + RYW_WAIT_MS;
+    for (;;) {
+        struct lf_store_stats st;
+        lf_store_stats(&st);
+        if (st.submitted_total - st.pending_writes >= (uint64_t)c->n[3])
+            return 1; /* everything journaled before the request is committed (the journal is FIFO) */
+        if (!st.db_up || lf_now_ms() >= until)
+            return 0;
+        usleep(2000);
+    }
+}
+
 /* ---- GET/DELETE /api/v1/content/{id} ---- */
 
 static enum lf_err run_content_get(struct lf_dbcall *c)
 {
-    return lf_db_content_get(c->s[0], c->user_id, c->is_admin, &c->out);
+    enum lf_err rc = lf_db_content_get(c->s[0], c->user_id, c->is_admin, &c->out);
+    if (rc == LF_ENOTFOUND && lf_store_is_uuid(c->s[0]) && wait_journal_position(c))
+        rc = lf_db_content_get(c->s[0], c->user_id, c->is_admin, &c->out);
+    return rc;
 }
 
 static enum lf_err run_content_delete(struct lf_dbcall *c)
 {
-    return lf_db_content_delete(c->s[0], c->user_id, c->is_admin);
+    enum lf_err rc = lf_db_content_delete(c->s[0], c->user_id, c->is_admin);
+    if (rc == LF_ENOTFOUND && lf_store_is_uuid(c->s[0]) && wait_journal_position(c))
+        rc = lf_db_content_delete(c->s[0], c->user_id, c->is_admin);
+    return rc;
 }
 
 void lf_h_content_get(struct lf_http *h)
 {
     struct lf_dbcall *c = lf_dbcall_new(h, run_content_get, 200);
     c->s[0] = lf_strdup(lf_http_param(h, 0));
+    note_journal_position(c);
     c->notfound = "no stored content with this id";
     lf_dbcall_submit(h, c);
 }
@@ -50,6 +85,7 @@ void lf_h_content_delete(struct lf_http *h)
 {
     struct lf_dbcall *c = lf_dbcall_new(h, run_content_delete, 204);
     c->s[0] = lf_strdup(lf_http_param(h, 0));
+    note_journal_position(c);
     c->notfound = "no stored content with this id";
     lf_dbcall_submit(h, c);
 }
@@ -121,6 +157,8 @@ void lf_h_content_list(struct lf_http *h)
 static enum lf_err run_feedback(struct lf_dbcall *c)
 {
     enum lf_err rc = lf_db_feedback_insert(c->s[0], c->user_id, c->is_admin, (int)c->n[0], c->s[1], c->s[2], &c->out);
+    if (rc == LF_ENOTFOUND && lf_store_is_uuid(c->s[0]) && wait_journal_position(c))
+        rc = lf_db_feedback_insert(c->s[0], c->user_id, c->is_admin, (int)c->n[0], c->s[1], c->s[2], &c->out);
     if (rc == LF_EINVAL)
         snprintf(c->errmsg, sizeof(c->errmsg), "feedback rejected: rating 1..5, feedback_type at most 50 "
                                                "characters, feedback_text at most 2000 characters");
@@ -162,6 +200,7 @@ void lf_h_content_feedback(struct lf_http *h)
     c->s[2] = json_is_string(x) ? lf_strdup(json_string_value(x)) : NULL;
     c->n[0] = (long)json_integer_value(r);
     c->notfound = "no stored content with this id";
+    note_journal_position(c);
     lf_dbcall_submit(h, c);
 Exit:
     json_decref(body);

@@ -218,6 +218,14 @@ enum lf_err lf_keycache_start(const char *conninfo, int interval_ms)
         return LF_EIO;
     }
     running = 1;
+    /* give the first load a moment, so that database keys work from the first request after a restart;
+     * a database that is down only delays the start by the connect timeout (3 s) */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 4;
+    while (refresh_count == 0)
+        if (pthread_cond_timedwait(&done_cv, &thr_mu, &ts) == ETIMEDOUT)
+            break;
     pthread_mutex_unlock(&thr_mu);
     return LF_OK;
 }

@@ -398,6 +398,48 @@ class UsersAndKeys(PgTest):
                 "SELECT count(*) FROM api_usage WHERE user_id = '%s'" % uid, db), "0")
 
 
+class KeysAcrossRestart(PgTest):
+    def test_admin_db_key_and_restart(self):
+        db = "it_persist_restart"
+        self.pg.create_database(db)
+        journal = tempfile.mkdtemp(prefix="lf-journal-")
+        with self.server(db, journal) as s:
+            st, _, b = s.json("POST", "/api/v1/admin/users", {"username": "root2", "role": "admin"}, key=ADMIN_KEY)
+            self.assertEqual(st, 201, b)
+            admin2, uid = b["api_key"]["key"], b["user"]["id"]
+            st, _, b = s.json("POST", "/api/v1/admin/users", {"username": "bob"}, key=ADMIN_KEY)
+            self.assertEqual(st, 201, b)
+            bob = b["api_key"]["key"]
+            st, _, b = s.json("GET", "/api/v1/admin/users", key=ADMIN_KEY)
+            self.assertEqual(st, 200, b)
+            self.assertEqual({u["username"] for u in b["items"]} >= {"root2", "bob"}, True)
+        # a database admin key is an admin key; a user-role key of the same user is not
+        with self.server(db, journal) as s:
+            st, _, b = s.json("GET", "/api/v1/admin/usage?limit=1", key=admin2)
+            self.assertEqual(st, 200, b)
+            st, _, b = s.json("GET", "/api/v1/admin/usage?limit=1", key=bob)
+            self.assertEqual((st, b["error"]["code"]), (403, "FORBIDDEN"))
+            st, _, g = self.gen(s, "flashcards", "Restarted", key=bob)
+            self.assertEqual(st, 200, g)
+            # read-your-writes: the content is there right after the answer
+            st, _, b2 = s.json("GET", "/api/v1/content/" + g["id"], key=bob)
+            self.assertEqual(st, 200, b2)
+            for i in range(5):
+                st, _, g2 = self.gen(s, "faq_collection", "Immediate %d" % i, key=bob)
+                st, _, b2 = s.json("POST", "/api/v1/content/%s/feedback" % g2["id"], {"rating": 5}, key=bob)
+                self.assertEqual(st, 201, b2)
+            st, _, b = s.json("POST", "/api/v1/admin/users/%s/keys" % uid, {"role": "user"}, key=admin2)
+            self.assertEqual(st, 201, b)
+            st, _, b2 = s.json("GET", "/api/v1/admin/usage?limit=1", key=b["key"])
+            self.assertEqual(st, 403)
+            st, _, b2 = s.json("POST", "/api/v1/admin/users/%s/keys" % uid, {"role": "root"}, key=admin2)
+            self.assertEqual(st, 400)
+            st, _, b2 = s.json("GET", "/api/v1/content/" + g["id"], key=b["key"])
+            self.assertEqual(st, 404)  # another user's content
+            st, _, b2 = s.json("GET", "/api/v1/content/" + g["id"], key=admin2)
+            self.assertEqual(st, 200)  # admin sees all
+
+
 class Outage(PgTest):
     def test_generation_survives_a_database_outage(self):
         db = "it_persist_outage"
