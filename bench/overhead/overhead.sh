@@ -2,10 +2,11 @@
 # bench/overhead/overhead.sh - gateway overhead: the same fixed chat completion from nginx, directly and through
 # the gateway, wrk at 1 and 50 connections in the same run, plus the X-LF-Overhead-Us distribution
 # SPDX-License-Identifier: MIT
-#   bench/overhead/overhead.sh [build-dir] [duration-s] [content-type]   (PERF=file.data: perf record the gateway at -c50)
-# /v1/chat/completions is not in the gateway yet, so the gateway path is POST /api/v1/generate/<type> through
-# the openai provider pointed at nginx, whose fixed completion carries valid JSON for <type>. The gateway
-# therefore also renders the prompt, parses and schema-validates the content and builds the response.
+#   [MODE=v1|generate] [WORKERS=n] [PERF=file.data] bench/overhead/overhead.sh [build-dir] [duration-s] [content-type]
+# MODE=v1 (default): POST /v1/chat/completions through the gateway's openai provider to nginx.
+# MODE=generate: POST /api/v1/generate/<type> through the same provider; nginx's fixed completion carries valid
+# JSON for <type>, so the gateway also renders the prompt, parses and schema-validates the content and builds
+# and records the generation. PERF: perf record (dwarf call graphs) the gateway for 4 s at -c50.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build-bench}
@@ -32,9 +33,16 @@ curl -sf -o /dev/null -X POST -H 'Authorization: Bearer bench-user-key-123' -H '
     -d '{"topic":"Photosynthesis in Plants","age_group":"high_school"}' "http://127.0.0.1:$GP/api/v1/generate/$TYPE" \
     || { echo "gateway not answering"; cat "$T/err"; exit 1; }
 CHAT='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Photosynthesis in Plants"}]}'
-L="$ROOT/bench/overhead/post_chat.lua"
-cpu_ticks() { awk '{print $14 + $15}' /proc/$GW/stat; }
-echo "machine: $(nproc) cores, $(uname -r); gateway workers ${WORKERS:-1}; type $TYPE; ${DUR}s per run"
+MODE=${MODE:-v1}
+if [ "$MODE" = v1 ]; then
+    GWPATH=/v1/chat/completions
+    export LF_BODY="$CHAT"
+    curl -sf -o /dev/null -X POST -H 'Authorization: Bearer bench-user-key-123' -H 'Content-Type: application/json' \
+        -d "$CHAT" "http://127.0.0.1:$GP$GWPATH" || { echo "gateway $GWPATH failed"; exit 1; }
+else
+    GWPATH=/api/v1/generate/$TYPE
+fi
+echo "machine: $(nproc) cores, $(uname -r); gateway workers ${WORKERS:-1}; mode $MODE ($GWPATH); ${DUR}s per run"
 for c in 1 50; do
     th=1; [ "$c" -gt 1 ] && th=2
     echo "== direct nginx, -c$c (load before: $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -43,7 +51,7 @@ for c in 1 50; do
     echo "== through gateway, -c$c (load before: $(cut -d' ' -f1-3 /proc/loadavg))"
     [ -n "${PERF:-}" ] && [ "$c" -gt 1 ] && { perf record -F 199 --call-graph dwarf,16384 -o "$PERF" -p $GW -- sleep 4 >/dev/null 2>&1 & }
     c0=$(cpu_ticks); r0=$(date +%s.%N)
-    wrk -t$th -c$c -d"${DUR}s" --latency -s "$L" "http://127.0.0.1:$GP/api/v1/generate/$TYPE" >"$T/wrk.out" 2>&1
+    wrk -t$th -c$c -d"${DUR}s" --latency -s "$L" "http://127.0.0.1:$GP$GWPATH" >"$T/wrk.out" 2>&1
     c1=$(cpu_ticks); r1=$(date +%s.%N)
     grep -E "Requests/sec|Latency  |50%|90%|99%|Non-2xx|non-200|errors" "$T/wrk.out"
     reqs=$(awk '/requests in/ {print $1}' "$T/wrk.out")
@@ -51,7 +59,7 @@ for c in 1 50; do
         printf "gateway CPU: %.2f s of %.2f s wall (%.0f%% of one core), %.0f us per request\n",
                (b - a) / hz, t1 - t0, 100 * (b - a) / hz / (t1 - t0), 1e6 * (b - a) / hz / n }'
     echo "== X-LF-Overhead-Us through gateway, -c$c, $((DUR / 2))s"
-    LF_COLLECT=1 wrk -t$th -c$c -d"$((DUR / 2))s" -s "$L" "http://127.0.0.1:$GP/api/v1/generate/$TYPE" 2>&1 \
+    LF_COLLECT=1 wrk -t$th -c$c -d"$((DUR / 2))s" -s "$L" "http://127.0.0.1:$GP$GWPATH" 2>&1 \
         | grep -E "X-LF-Overhead|Requests/sec|non-200"
 done
 echo "gateway VmHWM: $(grep VmHWM /proc/$GW/status)"
