@@ -36,11 +36,12 @@ for mode in $MODES; do
     echo "== $mode tests"
     if [ "$mode" = asan ]; then
         export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
+        export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
         export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
     fi
     if ! ctest --test-dir "$BUILD" --output-on-failure -j2 --timeout 900; then
         status=1
     fi
-    unset ASAN_OPTIONS UBSAN_OPTIONS
+    unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 done
 exit $status
