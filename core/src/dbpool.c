@@ -209,7 +209,7 @@ static void call_run(struct lf_dbjob *j)
     c->rc = c->fn(c);
 }
 
-static void answer_default(struct lf_dbcall *c, struct lf_http *h)
+void lf_dbcall_answer(struct lf_dbcall *c, struct lf_http *h)
 {
     char e[256];
     switch (c->rc) {
@@ -245,7 +245,7 @@ static void call_done(struct lf_dbjob *j, struct lf_http *h)
     if (c->answer != NULL)
         c->answer(c, h);
     else
-        answer_default(c, h);
+        lf_dbcall_answer(c, h);
 }
 
 static void call_release(struct lf_dbjob *j)
@@ -255,6 +255,11 @@ static void call_release(struct lf_dbjob *j)
         lf_free(c->s[i]);
     json_decref(c->out);
     lf_free(c);
+}
+
+void lf_dbcall_free(struct lf_dbcall *c)
+{
+    call_release(&c->job);
 }
 
 struct lf_dbcall *lf_dbcall_new(struct lf_http *h, lf_dbcall_fn fn, int ok_status)

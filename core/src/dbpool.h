@@ -74,6 +74,10 @@ struct lf_dbcall *lf_dbcall_new(struct lf_http *h, lf_dbcall_fn fn, int ok_statu
  * -> 400, LF_EIO -> 503 DATABASE_UNAVAILABLE; also 503 when no database is configured or the queue is full.
  */
 void lf_dbcall_submit(struct lf_http *h, struct lf_dbcall *c);
+/** The default answer for c->rc (for custom `answer` functions that add to it). */
+void lf_dbcall_answer(struct lf_dbcall *c, struct lf_http *h);
+/** Free a call that was never submitted. */
+void lf_dbcall_free(struct lf_dbcall *c);
 /** Answer 503 DATABASE_UNAVAILABLE "no database is configured" when none is; returns 1 if it answered. */
 int lf_dbcall_require_db(struct lf_http *h);
 

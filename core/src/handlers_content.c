@@ -6,6 +6,7 @@
  * the answer is sent from the worker loop (API.md §3 "Stored content", §5 stats/usage/system info, §6).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -215,6 +216,29 @@ static enum lf_err run_metrics_educational(struct lf_dbcall *c)
                                      &c->out);
 }
 
+/* The endpoint is public and runs several aggregates: answers are shared for EDU_CACHE_MS, so that anonymous
+ * callers cannot turn it into load on PostgreSQL. */
+#define EDU_CACHE_MS 2000
+
+static pthread_mutex_t edu_mu = PTHREAD_MUTEX_INITIALIZER;
+static json_t *edu_cached; /* guarded by edu_mu */
+static uint64_t edu_cached_at;
+static long edu_cached_thr[3];
+
+static void answer_metrics_educational(struct lf_dbcall *c, struct lf_http *h)
+{
+    if (c->rc == LF_OK && c->out != NULL) {
+        pthread_mutex_lock(&edu_mu);
+        json_decref(edu_cached);
+        edu_cached = json_deep_copy(c->out);
+        edu_cached_at = lf_now_ms();
+        memcpy(edu_cached_thr, c->n, sizeof(edu_cached_thr));
+        pthread_mutex_unlock(&edu_mu);
+    }
+    c->answer = NULL;
+    lf_dbcall_answer(c, h);
+}
+
 void lf_h_metrics_educational(struct lf_http *h)
 {
     struct lf_dbcall *c = lf_dbcall_new(h, run_metrics_educational, 200);
@@ -225,6 +249,19 @@ void lf_h_metrics_educational(struct lf_http *h)
     c->n[2] = cfg != NULL ? (long)(cfg->threshold_factual * 1000 + 0.5) : 850;
     if (reg != NULL)
         lf_registry_release(reg);
+    json_t *hit = NULL;
+    pthread_mutex_lock(&edu_mu);
+    if (edu_cached != NULL && lf_now_ms() - edu_cached_at < EDU_CACHE_MS &&
+        memcmp(edu_cached_thr, c->n, sizeof(edu_cached_thr)) == 0)
+        hit = json_deep_copy(edu_cached);
+    pthread_mutex_unlock(&edu_mu);
+    if (hit != NULL && lf_dbpool_enabled()) {
+        lf_dbcall_free(c);
+        lf_http_send_json(h, 200, hit);
+        return;
+    }
+    json_decref(hit);
+    c->answer = answer_metrics_educational;
     lf_dbcall_submit(h, c);
 }
 
