@@ -33,6 +33,8 @@ curl -sf -o /dev/null -X POST -H 'Authorization: Bearer bench-user-key-123' -H '
     -d '{"topic":"Photosynthesis in Plants","age_group":"high_school"}' "http://127.0.0.1:$GP/api/v1/generate/$TYPE" \
     || { echo "gateway not answering"; cat "$T/err"; exit 1; }
 CHAT='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Photosynthesis in Plants"}]}'
+L="$ROOT/bench/overhead/post_chat.lua"
+cpu_ticks() { awk '{print $14 + $15}' /proc/$GW/stat; }
 MODE=${MODE:-v1}
 if [ "$MODE" = v1 ]; then
     GWPATH=/v1/chat/completions
