@@ -13,6 +13,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from lfserver import BUILD, SOURCE, USER_KEY, LfServer, default_config  # noqa: E402
+from pg_helpers import PgCluster  # noqa: E402
+import tempfile  # noqa: E402
 
 SCORERS = [{"name": n, "plugin": n} for n in ("readability", "structure", "pedagogy", "engagement", "factuality")]
 SCREENSHOTS = ("ui-flashcards-flipped.png", "ui-podcast-script.png", "ui-error-401.png", "ui-batch-faq.png",
@@ -36,7 +38,13 @@ class Browser(unittest.TestCase):
         cfg["scorers"] = SCORERS
         # the UI tests generate a dozen items and the dashboard polls: keep the per-key limits out of the way
         cfg["rate_limits"] = {"requests_per_minute": 100000, "generations_per_hour": 100000}
-        with LfServer(config=cfg, env={"LF_OPS_TICK_MS": "1000"}) as s:
+        # the pages are tested as a newcomer gets them from scripts/run.sh: with a database
+        pg = PgCluster().start()
+        self.addCleanup(pg.stop)
+        journal = tempfile.mkdtemp(prefix="lf-journal-")
+        self.addCleanup(shutil.rmtree, journal, True)
+        with LfServer(config=cfg, env={"LF_OPS_TICK_MS": "1000", "DATABASE_URL": pg.conninfo(),
+                                       "LA_FACTORIA_JOURNAL_DIR": journal}) as s:
             env = dict(os.environ)
             env.update({"LF_BASE_URL": "http://127.0.0.1:%d" % s.port, "LF_API_KEY": USER_KEY,
                         "LF_ARTIFACT_DIR": artifacts, "LF_CHROMIUM": chromium})
