@@ -316,7 +316,7 @@ static int validate_value(json_t *v, const struct field *f, const char *path, ch
         json_array_foreach(v, i, item)
         {
             char sub[256];
-            snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+            snprintf(sub, sizeof(sub), "%.200s[%zu]", path, i);
             if (!json_is_object(item))
                 return fail(err, errlen, "%s: expected an object", sub);
             if (validate_object(item, f->children, sub, err, errlen) != 0)
@@ -333,7 +333,7 @@ static int validate_object(json_t *obj, const struct field *fields, const char *
     json_object_foreach(obj, key, val)
     {
         char sub[256];
-        snprintf(sub, sizeof(sub), "%s.%s", path, key);
+        snprintf(sub, sizeof(sub), "%.120s.%.120s", path, key);
         const struct field *f = NULL;
         for (const struct field *c = fields; c->name != NULL; ++c)
             if (strcmp(c->name, key) == 0)
