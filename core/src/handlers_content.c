@@ -384,18 +384,23 @@ static void answer_system_info(struct lf_dbcall *c, struct lf_http *h)
                               (json_int_t)st.last_batch_us);
     if (st.last_error[0])
         json_object_set_new(store, "last_error", json_string(st.last_error));
-    json_t *proc = json_pack("{s:s,s:I,s:I,s:i}", "version", LF_VERSION, "pid", (json_int_t)getpid(),
-                             "uptime_seconds", (json_int_t)((lf_now_ms() - lf_server.started_mono_ms) / 1000),
-                             "workers", (int)lf_server.nworkers);
+    /* top level as web/openapi.json's SystemInfo: version, environment, uptime_seconds, pid, workers,
+     * config_generation, database{status, ...} */
+    json_object_set_new(c->out, "status", json_string(lf_runtime_db_state()));
+    char ts[40];
+    lf_rfc3339(lf_wall_ms(), ts, sizeof(ts));
+    const struct lf_config *boot = lf_app_config();
+    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:i,s:I,s:O,s:o}", "timestamp", ts, "version", LF_VERSION,
+                          "environment", boot != NULL && boot->environment ? boot->environment : "",
+                          "uptime_seconds", (json_int_t)((lf_now_ms() - lf_server.started_mono_ms) / 1000), "pid",
+                          (json_int_t)getpid(), "workers", (int)lf_server.nworkers, "config_generation",
+                          (json_int_t)lf_app_generation(), "database", c->out, "store", store);
     struct lf_sysstat_sampler *smp = lf_ops_sysstat();
     if (smp != NULL) {
         struct lf_sysstat ss;
         lf_sysstat_latest(smp, &ss);
-        json_object_set_new(proc, "system", lf_sysstat_json(&ss));
+        json_object_set_new(o, "system", lf_sysstat_json(&ss));
     }
-    char ts[40];
-    lf_rfc3339(lf_wall_ms(), ts, sizeof(ts));
-    json_t *o = json_pack("{s:s,s:o,s:O,s:o}", "timestamp", ts, "process", proc, "database", c->out, "store", store);
     lf_http_send_json(h, 200, o);
 }
 
