@@ -443,6 +443,45 @@ class KeysAcrossRestart(PgTest):
             self.assertEqual(st, 200)  # admin sees all
 
 
+class NeverBlocksTheLoop(PgTest):
+    def test_slow_database_does_not_stall_workers(self):
+        """A table lock holds every content read for 4 s: the workers keep answering everything else."""
+        import subprocess
+        db = "it_persist_slow"
+        self.pg.create_database(db)
+        cfg = default_config()
+        cfg["server"]["workers"] = 1  # one loop: a blocked worker would stall every request below
+        with self.server(db, config=cfg) as s:
+            st, _, g = self.gen(s, "flashcards", "Before the lock")
+            self.assertEqual(st, 200)
+            self.wait_rows(db, "SELECT count(*) FROM educational_content", 1)
+            locker = subprocess.Popen(
+                [os.path.join(self.pg.bin, "psql"), "-X", "-q", "-h", self.pg.dir, "-p", "5432", "-U", "postgres",
+                 "-d", db, "-c", "BEGIN; LOCK TABLE educational_content IN ACCESS EXCLUSIVE MODE; "
+                 "SELECT pg_sleep(4); COMMIT;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                time.sleep(0.5)
+                slow = []
+                readers = [threading.Thread(target=lambda: slow.append(
+                    s.json("GET", "/api/v1/content/" + g["id"], key=USER_KEY)[0])) for _ in range(6)]
+                for t in readers:
+                    t.start()
+                time.sleep(0.3)
+                t0 = time.time()
+                for i in range(10):
+                    self.assertEqual(s.json("GET", "/health")[0], 200)
+                    st, _, b = self.gen(s, "faq_collection", "While the table is locked %d" % i)
+                    self.assertEqual(st, 200, b)
+                elapsed = time.time() - t0
+                self.assertLess(elapsed, 2.0, "the event loop waited on PostgreSQL")
+                self.assertEqual(slow, [], "reads should still be waiting on the lock")
+                for t in readers:
+                    t.join(15)
+                self.assertEqual(slow, [200] * 6)
+            finally:
+                locker.wait(15)
+
+
 class Outage(PgTest):
     def test_generation_survives_a_database_outage(self):
         db = "it_persist_outage"
