@@ -170,7 +170,8 @@ void lf_healthprobe_start(struct lf_worker *w)
 
 void lf_healthprobe_stop(struct lf_worker *w)
 {
-    if (w != probe_worker)
+    /* only worker 0 owns the probes; deciding by id avoids reading probe_worker from other threads */
+    if (w->id != 0 || w != probe_worker)
         return;
     if (h2o_timeout_is_linked(&tick_entry))
         h2o_timeout_unlink(&tick_entry);
