@@ -66,13 +66,7 @@ int main(int argc, char **argv)
         return 1;
     }
     lf_registry_publish(reg);
-    struct lf_worker *w = lf_calloc(1, sizeof(*w));
-    w->ctx.loop = h2o_evloop_create();
-    w->timeouts = lf_calloc(LF_WORKER_MAX_TIMEOUTS, sizeof(*w->timeouts));
-    w->timeout_ms = lf_calloc(LF_WORKER_MAX_TIMEOUTS, sizeof(*w->timeout_ms));
-    struct lf_upstream_config uc;
-    memset(&uc, 0, sizeof(uc));
-    w->upstream = lf_upstream_new(w->ctx.loop, &uc);
+    struct lf_worker *w = lf_worker_private_new();
     uint64_t *samples = lf_calloc((size_t)n, sizeof(*samples));
     struct lf_registry *cur = lf_registry_acquire();
     printf("%-26s %10s %10s %10s  (%d generations each, scorers %s)\n", "content type", "mean_us", "p50_us", "p99_us",
@@ -106,12 +100,7 @@ int main(int argc, char **argv)
                (double)samples[(size_t)(n * 0.99)] / 1000.0);
     }
     lf_registry_release(cur);
-    lf_upstream_free(w->upstream);
-    lf_worker_dispose_timeouts(w);
-    h2o_evloop_destroy(w->ctx.loop);
-    lf_free(w->timeouts);
-    lf_free(w->timeout_ms);
-    lf_free(w);
+    lf_worker_private_free(w);
     lf_free(samples);
     lf_registry_shutdown();
     lf_runtime_shutdown();

@@ -133,13 +133,7 @@ int lf_cli_generate(struct lf_config *cfg, int argc, char **argv)
         goto Exit;
     }
     /* a private loop stands in for a worker */
-    struct lf_worker *w = lf_calloc(1, sizeof(*w));
-    w->ctx.loop = h2o_evloop_create();
-    w->timeouts = lf_calloc(LF_WORKER_MAX_TIMEOUTS, sizeof(*w->timeouts));
-    w->timeout_ms = lf_calloc(LF_WORKER_MAX_TIMEOUTS, sizeof(*w->timeout_ms));
-    struct lf_upstream_config uc;
-    memset(&uc, 0, sizeof(uc));
-    w->upstream = lf_upstream_new(w->ctx.loop, &uc);
+    struct lf_worker *w = lf_worker_private_new();
     struct cli_job job = {0, 0, NULL};
     struct lf_gen_params p;
     memset(&p, 0, sizeof(p));
@@ -162,12 +156,7 @@ int lf_cli_generate(struct lf_config *cfg, int argc, char **argv)
     free(s);
     rc = job.status == 200 ? 0 : 1;
     json_decref(job.body);
-    lf_upstream_free(w->upstream);
-    lf_worker_dispose_timeouts(w);
-    lf_free(w->timeouts);
-    lf_free(w->timeout_ms);
-    h2o_evloop_destroy(w->ctx.loop);
-    lf_free(w);
+    lf_worker_private_free(w);
 Exit:
     lf_genreq_clear(&rq);
     json_decref(body);

@@ -116,27 +116,10 @@ json_t *lf_gen_error(const char *code, json_t *details, const char *fmt, ...)
     return json_pack("{s:s,s:s,s:o}", "code", code, "message", msg, "details", details ? details : json_object());
 }
 
+/* The attempt outcome as the API reports it: "ok" or the failure class name. */
 static const char *failure_name(uint32_t f)
 {
-    switch (f) {
-    case LF_FAILURE_NONE:
-        return "ok";
-    case LF_FAILURE_CONNECT_ERROR:
-        return "connect_error";
-    case LF_FAILURE_TIMEOUT:
-        return "timeout";
-    case LF_FAILURE_RATE_LIMITED:
-        return "rate_limited";
-    case LF_FAILURE_UPSTREAM_5XX:
-        return "upstream_5xx";
-    case LF_FAILURE_AUTH_ERROR:
-        return "auth_error";
-    case LF_FAILURE_INVALID_RESPONSE:
-        return "invalid_response";
-    case LF_FAILURE_SCHEMA_INVALID:
-        return "schema_invalid";
-    }
-    return "invalid_response";
+    return f == LF_FAILURE_NONE ? "ok" : lf_circuit_failure_name(f);
 }
 
 static void free_result(struct lf_gen_result *r)

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "log.h"
 #include "mem.h"
+#include "upstream.h"
 #include "util.h"
 
 #define MODULE "server"
@@ -60,6 +61,28 @@ void lf_worker_dispose_timeouts(struct lf_worker *w)
         if (h2o_linklist_is_empty(&w->timeouts[i]._entries))
             h2o_timeout_dispose(w->ctx.loop, &w->timeouts[i]);
     w->ntimeouts = 0;
+}
+
+struct lf_worker *lf_worker_private_new(void)
+{
+    struct lf_worker *w = lf_calloc(1, sizeof(*w));
+    w->ctx.loop = h2o_evloop_create();
+    w->timeouts = lf_calloc(LF_WORKER_MAX_TIMEOUTS, sizeof(*w->timeouts));
+    w->timeout_ms = lf_calloc(LF_WORKER_MAX_TIMEOUTS, sizeof(*w->timeout_ms));
+    w->upstream = lf_upstream_new(w->ctx.loop, NULL);
+    return w;
+}
+
+void lf_worker_private_free(struct lf_worker *w)
+{
+    if (w == NULL)
+        return;
+    lf_upstream_free(w->upstream);
+    lf_worker_dispose_timeouts(w);
+    h2o_evloop_destroy(w->ctx.loop);
+    lf_free(w->timeouts);
+    lf_free(w->timeout_ms);
+    lf_free(w);
 }
 
 /* ---- responses ---- */

@@ -116,6 +116,10 @@ const char *lf_http_query(struct lf_http *h, const char *name);
 h2o_timeout_t *lf_worker_timeout(struct lf_worker *w, uint32_t ms);
 /** Dispose the lazily created timeouts (before h2o_evloop_destroy). */
 void lf_worker_dispose_timeouts(struct lf_worker *w);
+/** A worker-like context with its own loop, timeouts and upstream client, for running the pipeline
+ *  outside the server (CLI, benchmarks); drive it with h2o_evloop_run(w->ctx.loop, ...). */
+struct lf_worker *lf_worker_private_new(void);
+void lf_worker_private_free(struct lf_worker *w);
 /** The worker running on this thread, or NULL. */
 struct lf_worker *lf_worker_self(void);
 
