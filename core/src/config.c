@@ -492,6 +492,13 @@ static int build(json_t *root, const char *origin, struct lf_config **out, char 
     c->workers = (int)get_int(root, "server", "workers", 0);
     c->max_body_bytes = (size_t)get_int(root, "server", "max_body_bytes", 65536);
     c->http2 = get_bool(root, "server", "http2", 0);
+    if (c->http2) {
+        /* h2o 2.2.5 lacks the later HTTP/2 denial-of-service fixes (API.md §1): refuse rather than ignore it */
+        fail(err, errlen, "%s: $.server.http2: HTTP/2 is not offered by this gateway; put a current proxy in front "
+                          "to serve HTTP/2",
+             origin);
+        goto Exit;
+    }
     c->shutdown_timeout_ms = (int)get_int(root, "server", "shutdown_timeout_ms", 10000);
     c->request_deadline_ms = (int)get_int(root, "server", "request_deadline_ms", 30000);
     c->access_log = get_bool(root, "server", "access_log", 1);

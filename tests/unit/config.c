@@ -87,6 +87,7 @@ static void test_strict_errors(void **s)
     load_err("{\"server\": ", "invalid JSON");
     load_err("{\"a\":1,\"a\":2}", "invalid JSON");
     load_err("[]", "expected an object");
+    load_err("{\"server\":{\"http2\":true}}", "$.server.http2: HTTP/2 is not offered by this gateway");
 }
 
 static void test_substitution(void **s)
