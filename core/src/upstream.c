@@ -6,6 +6,13 @@
  * the epoll fd is registered with the h2o loop as one DONT_READ socket. When it becomes readable we drain
  * epoll_wait(0) and feed curl_multi_socket_action, then read finished transfers with curl_multi_info_read
  * and call their done callbacks (outside of any curl callback, so they may start or cancel calls).
+ *
+ * Timer cost: timerfd_settime is a syscall (about 20 us in a paravirtualised guest) and curl asks for a new
+ * deadline on every curl_multi_add_handle (0 ms: "run me now") and after most socket actions. So:
+ * - a 0 ms request runs from an h2o 0 ms timeout at the end of the current loop iteration (no syscall);
+ * - the timerfd is re-armed only when curl's deadline moves EARLIER than the armed one. A later deadline
+ *   leaves the timerfd armed early; when it fires we run curl's timeouts (harmless when none is due) and
+ *   re-arm for the deadline curl last asked for (curl does not repeat an unchanged deadline).
  */
 #include "upstream.h"
 
@@ -50,6 +57,11 @@ struct lf_upstream {
     h2o_loop_t *loop;
     CURLM *multi;
     int epfd, tfd;
+    uint64_t want_ns; /* curl's requested deadline (CLOCK_MONOTONIC ns), 0 = none */
+    uint64_t tfd_ns;  /* deadline the timerfd is armed for, 0 = disarmed or already fired */
+    h2o_timeout_t zero_timeout; /* 0 ms h2o timeout: runs curl's "timeout now" without a syscall */
+    h2o_timeout_entry_t zero_entry;
+    int in_zero;      /* inside on_zero: a new 0 ms request goes to the timerfd (no livelock) */
     h2o_socket_t *sock;
     struct lf_upstream_config cfg;
     struct lf_upstream_call *live;
@@ -89,18 +101,36 @@ void lf_upstream_global_cleanup(void)
     curl_global_cleanup();
 }
 
-static void arm_timer(struct lf_upstream *u, long ms)
+/* Arm the timerfd for an absolute CLOCK_MONOTONIC deadline (a past one fires at once). */
+static void arm_tfd(struct lf_upstream *u, uint64_t at_ns)
 {
     struct itimerspec its;
 
     memset(&its, 0, sizeof(its));
-    if (ms > 0) {
-        its.it_value.tv_sec = ms / 1000;
-        its.it_value.tv_nsec = (ms % 1000) * 1000000;
-    } else if (ms == 0) {
-        its.it_value.tv_nsec = 1; /* as soon as possible (0 would disarm) */
+    if (at_ns == 0)
+        at_ns = 1; /* 0 would disarm */
+    its.it_value.tv_sec = (time_t)(at_ns / 1000000000u);
+    its.it_value.tv_nsec = (long)(at_ns % 1000000000u);
+    (void)timerfd_settime(u->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+    u->tfd_ns = at_ns;
+}
+
+/* Run curl's timeouts (and the reap list) soon, from the loop, never re-entrantly. */
+static void schedule_soon(struct lf_upstream *u)
+{
+    if (u->in_zero) {
+        arm_tfd(u, now_ns()); /* next loop iteration */
+        return;
     }
-    (void)timerfd_settime(u->tfd, 0, &its, NULL);
+    if (!h2o_timeout_is_linked(&u->zero_entry))
+        h2o_timeout_link(u->loop, &u->zero_timeout, &u->zero_entry);
+}
+
+/* After curl's timeouts ran: make sure the timerfd covers the deadline curl last asked for. */
+static void rearm_if_needed(struct lf_upstream *u)
+{
+    if (u->want_ns != 0 && (u->tfd_ns == 0 || u->want_ns < u->tfd_ns))
+        arm_tfd(u, u->want_ns);
 }
 
 static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
@@ -124,8 +154,23 @@ static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *soc
 
 static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
+    struct lf_upstream *u = userp;
+
     (void)multi;
-    arm_timer(userp, timeout_ms);
+    if (timeout_ms < 0) { /* no deadline: a timerfd still armed only causes one harmless early wake-up */
+        u->want_ns = 0;
+        if (h2o_timeout_is_linked(&u->zero_entry))
+            h2o_timeout_unlink(&u->zero_entry);
+        return 0;
+    }
+    u->want_ns = now_ns() + (uint64_t)timeout_ms * 1000000u;
+    if (timeout_ms == 0) {
+        schedule_soon(u);
+        return 0;
+    }
+    if (h2o_timeout_is_linked(&u->zero_entry))
+        h2o_timeout_unlink(&u->zero_entry);
+    rearm_if_needed(u);
     return 0;
 }
 
@@ -260,6 +305,17 @@ static void socket_action(struct lf_upstream *u, curl_socket_t s, int flags)
     u->in_action = 0;
 }
 
+static void on_zero(h2o_timeout_entry_t *entry)
+{
+    struct lf_upstream *u = H2O_STRUCT_FROM_MEMBER(struct lf_upstream, zero_entry, entry);
+
+    u->in_zero = 1;
+    socket_action(u, CURL_SOCKET_TIMEOUT, 0);
+    check_multi_info(u);
+    u->in_zero = 0;
+    rearm_if_needed(u);
+}
+
 static void on_ready(h2o_socket_t *sock, const char *err)
 {
     struct lf_upstream *u = sock->data;
@@ -273,7 +329,9 @@ static void on_ready(h2o_socket_t *sock, const char *err)
             if (ev[i].data.fd == u->tfd) {
                 uint64_t x;
                 (void)!read(u->tfd, &x, sizeof(x));
+                u->tfd_ns = 0;
                 socket_action(u, CURL_SOCKET_TIMEOUT, 0);
+                rearm_if_needed(u);
                 continue;
             }
             int f = ((ev[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((ev[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
@@ -336,6 +394,8 @@ struct lf_upstream *lf_upstream_new(h2o_loop_t *loop, const struct lf_upstream_c
 
     u->loop = loop;
     u->epfd = u->tfd = -1;
+    h2o_timeout_init(loop, &u->zero_timeout, 0);
+    u->zero_entry.cb = on_zero;
     if (cfg != NULL)
         u->cfg = *cfg;
     if (u->cfg.default_timeout_ms == 0)
@@ -378,6 +438,7 @@ Error:
         close(u->epfd);
     if (u->tfd >= 0)
         close(u->tfd);
+    h2o_timeout_dispose(loop, &u->zero_timeout);
     lf_free(u);
     return NULL;
 }
@@ -393,6 +454,9 @@ void lf_upstream_free(struct lf_upstream *u)
     h2o_socket_read_stop(u->sock);
     h2o_socket_close(u->sock); /* closes epfd */
     close(u->tfd);
+    if (h2o_timeout_is_linked(&u->zero_entry))
+        h2o_timeout_unlink(&u->zero_entry);
+    h2o_timeout_dispose(u->loop, &u->zero_timeout);
     lf_free(u);
 }
 
@@ -494,7 +558,7 @@ Fail:
     c->start_failed = 1;
     c->next_reap = u->reap;
     u->reap = c;
-    arm_timer(u, 0);
+    schedule_soon(u);
     return c;
 }
 
@@ -513,7 +577,7 @@ void lf_upstream_cancel(struct lf_upstream_call *c)
     if (u->in_action) { /* inside a curl callback: defer the removal */
         c->next_reap = u->reap;
         u->reap = c;
-        arm_timer(u, 0);
+        schedule_soon(u);
         return;
     }
     call_destroy(c);
