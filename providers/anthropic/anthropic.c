@@ -26,6 +26,7 @@ struct anthropic {
     char *version;
     uint32_t max_tokens;
 };
+PU_STATE_CHECK(struct anthropic);
 
 /* Public list prices (USD per million tokens), see README.md for date and source. Family ids price
  * dated snapshots too ("claude-3-5-haiku" covers "claude-3-5-haiku-20241022"). */
@@ -37,11 +38,7 @@ static const struct pu_price_default PRICES[] = {
 };
 
 static const struct lf_config_field CONFIG_MAP[] = {
-    {"api_key", LF_CONFIG_STRING, 1, NULL, "API key sent as x-api-key", 1},
-    {"base_url", LF_CONFIG_STRING, 0, DEFAULT_BASE_URL, "base URL without /v1", 0},
-    {"model", LF_CONFIG_STRING, 0, DEFAULT_MODEL, "default model", 0},
-    {"models", LF_CONFIG_ARRAY, 0, NULL, "price table override: [{id, input_usd_per_mtok, output_usd_per_mtok}]", 0},
-    {"timeout_ms", LF_CONFIG_INTEGER, 0, "0", "per-attempt timeout (0 = the core's default)", 0},
+    PU_CONFIG_COMMON("API key sent as x-api-key", "base URL without /v1", DEFAULT_BASE_URL, DEFAULT_MODEL),
     {"anthropic_version", LF_CONFIG_STRING, 0, DEFAULT_VERSION, "anthropic-version header", 0},
     {"max_tokens", LF_CONFIG_INTEGER, 0, "4096", "max_tokens when the request sets none (the API requires one)", 0},
     {NULL, 0, 0, NULL, NULL, 0},
@@ -50,32 +47,21 @@ static const struct lf_config_field CONFIG_MAP[] = {
 static void an_destroy(void *state)
 {
     struct anthropic *s = state;
-    const struct lf_host_api *h;
 
-    if (s == NULL)
-        return;
-    h = s->c.host;
-    h->free(s->version);
-    pu_common_free(&s->c);
-    h->free(s);
+    if (s != NULL)
+        pu_state_free(&s->c, s->version);
 }
 
 static int an_init(const struct lf_plugin_init_args *args, void **state)
 {
     const struct lf_host_api *h = args->host;
-    struct anthropic *s = h->alloc(sizeof(*s));
     const char *v;
     double num;
     int err;
+    struct anthropic *s = pu_state_new(args, sizeof(*s), DEFAULT_BASE_URL, DEFAULT_MODEL, PRICES, PU_N(PRICES), &err);
 
     if (s == NULL)
-        return LF_ENOMEM;
-    memset(s, 0, sizeof(*s));
-    err = pu_common_init(&s->c, args, DEFAULT_BASE_URL, DEFAULT_MODEL, PRICES, sizeof(PRICES) / sizeof(PRICES[0]));
-    if (err != LF_OK) {
-        h->free(s);
         return err;
-    }
     v = h->config_string(args->config, "anthropic_version");
     s->version = pu_strdup(h, (v && *v) ? v : DEFAULT_VERSION);
     s->max_tokens = DEFAULT_MAX_TOKENS;
@@ -97,15 +83,8 @@ static int an_init(const struct lf_plugin_init_args *args, void **state)
 
 static char *auth_headers(struct anthropic *s)
 {
-    char *extra = pu_printf(s->c.host, "x-api-key: %s\nanthropic-version: %s\n", s->c.api_key, s->version);
-    char *all;
-
-    if (extra == NULL)
-        return NULL;
-    all = pu_headers(s->c.host, extra);
-    memset(extra, 0, strlen(extra));
-    s->c.host->free(extra);
-    return all;
+    return pu_auth_headers(s->c.host,
+                           pu_printf(s->c.host, "x-api-key: %s\nanthropic-version: %s\n", s->c.api_key, s->version));
 }
 
 /* Append text to a JSON string value (jansson strings are immutable: build a new one). */
@@ -186,7 +165,7 @@ static int an_build_request(void *state, const struct lf_gen_request *req, struc
 {
     struct anthropic *s = state;
     const struct lf_host_api *h = s->c.host;
-    const char *model = (req->model && *req->model) ? req->model : s->c.model;
+    const char *model = pu_req_model(&s->c, req);
     json_t *body = NULL, *msgs = NULL, *system = NULL, *stop;
     int err;
 
@@ -210,13 +189,9 @@ static int an_build_request(void *state, const struct lf_gen_request *req, struc
         json_object_set_new(body, "stop_sequences", stop);
     if (req->stream)
         json_object_set_new(body, "stream", json_true());
-    out->method = "POST";
-    out->url = pu_printf(h, "%s/v1/messages", s->c.base_url);
-    out->headers = auth_headers(s);
-    out->body = pu_json_dump(h, body, &out->body_len);
-    out->timeout_ms = s->c.timeout_ms;
+    err = pu_post(&s->c, out, pu_printf(h, "%s/v1/messages", s->c.base_url), auth_headers(s), body);
     json_decref(body);
-    return (out->url && out->headers && out->body) ? LF_OK : LF_ENOMEM;
+    return err;
 }
 
 static const char *map_stop(const char *r)
@@ -252,16 +227,9 @@ static void fill_error(struct anthropic *s, const json_t *root, int status, stru
     const json_t *err = json_object_get(root, "error");
     const char *type = json_string_value(json_object_get(err, "type"));
     const char *msg = json_string_value(json_object_get(err, "message"));
-    char buf[320];
 
     out->failure = failure_from_type(type, out->failure);
-    if (out->failure == LF_FAILURE_AUTH_ERROR)
-        snprintf(buf, sizeof(buf), "%s: the upstream rejected the credentials (HTTP %d)", s->c.name, status);
-    else if (msg != NULL)
-        snprintf(buf, sizeof(buf), "%s: HTTP %d %s: %.200s", s->c.name, status, type ? type : "error", msg);
-    else
-        snprintf(buf, sizeof(buf), "%s: HTTP %d", s->c.name, status);
-    pu_fail(s->c.host, out, out->failure, buf);
+    pu_fail_http(&s->c, out, status, type, msg);
 }
 
 static int an_parse_response(void *state, const struct lf_gen_request *req, const struct lf_http_response *resp,
@@ -270,7 +238,7 @@ static int an_parse_response(void *state, const struct lf_gen_request *req, cons
     struct anthropic *s = state;
     const struct lf_host_api *h = s->c.host;
     json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
-    const json_t *content, *usage, *in, *outt, *model;
+    const json_t *content, *usage, *in, *outt;
     const char *stop;
     size_t i, total = 0;
     int tool = 0;
@@ -326,9 +294,6 @@ static int an_parse_response(void *state, const struct lf_gen_request *req, cons
     if (stop == NULL)
         stop = tool ? "tool_calls" : "stop";
     out->finish_reason = pu_strdup(h, stop);
-    model = json_object_get(root, "model");
-    out->model = pu_strdup(h, json_is_string(model) ? json_string_value(model)
-                                                    : ((req->model && *req->model) ? req->model : s->c.model));
     usage = json_object_get(root, "usage");
     in = json_object_get(usage, "input_tokens");
     outt = json_object_get(usage, "output_tokens");
@@ -338,10 +303,9 @@ static int an_parse_response(void *state, const struct lf_gen_request *req, cons
                           (uint64_t)json_integer_value(json_object_get(usage, "cache_creation_input_tokens"));
         out->usage.prompt_tokens = (uint64_t)json_integer_value(in) + cached;
         out->usage.completion_tokens = (uint64_t)json_integer_value(outt);
-    } else {
-        pu_estimate_usage(req, out);
     }
-    out->cost_usd = pu_cost(&s->c, out->model, &out->usage);
+    pu_finish_result(&s->c, req, out, json_object_get(root, "model"), pu_req_model(&s->c, req),
+                     json_is_integer(in) && json_is_integer(outt));
 
 Exit:
     json_decref(root);
@@ -358,13 +322,8 @@ static int an_parse_stream_event(void *state, const char *event, size_t event_le
     const json_t *usage;
 
     (void)event_len;
-    if (!json_is_object(root)) {
-        json_decref(root);
-        out->failure = LF_FAILURE_INVALID_RESPONSE;
-        out->error_message = pu_strdup(h, "the upstream stream carried an unparseable event");
-        out->done = 1;
-        return LF_OK;
-    }
+    if (!json_is_object(root))
+        return pu_stream_bad_event(h, root, out);
     type = json_string_value(json_object_get(root, "type"));
     if (type == NULL)
         type = event ? event : "";
@@ -401,11 +360,7 @@ static int an_parse_stream_event(void *state, const char *event, size_t event_le
         const json_t *err = json_object_get(root, "error");
         const char *etype = json_string_value(json_object_get(err, "type"));
         const char *msg = json_string_value(json_object_get(err, "message"));
-        out->failure = failure_from_type(etype, LF_FAILURE_UPSTREAM_5XX);
-        out->error_message = pu_printf(h, "%s: stream error %s: %.200s", s->c.name, etype ? etype : "error",
-                                       out->failure == LF_FAILURE_AUTH_ERROR ? "credentials rejected"
-                                                                             : (msg ? msg : "unknown"));
-        out->done = 1;
+        pu_stream_error(&s->c, out, failure_from_type(etype, LF_FAILURE_UPSTREAM_5XX), etype ? etype : "error", msg);
     } /* ping, content_block_start, content_block_stop: nothing */
     json_decref(root);
     return LF_OK;
@@ -415,19 +370,11 @@ static int an_build_probe(void *state, struct lf_http_request *out)
 {
     struct anthropic *s = state;
 
-    out->method = "GET";
-    out->url = pu_printf(s->c.host, "%s/v1/models?limit=1", s->c.base_url);
-    out->headers = auth_headers(s);
-    out->timeout_ms = 5000;
-    return (out->url && out->headers) ? LF_OK : LF_ENOMEM;
-}
-
-static size_t an_models(void *state, const struct lf_model_info **models)
-{
-    return pu_common_models(&((struct anthropic *)state)->c, models);
+    return pu_probe(out, pu_printf(s->c.host, "%s/v1/models?limit=1", s->c.base_url), auth_headers(s));
 }
 
 LF_PLUGIN_DESCRIPTOR(.kind = LF_PLUGIN_KIND_PROVIDER, .name = PLUGIN, .version = "1.0.0",
                      .description = "Anthropic Messages API", .config_map = CONFIG_MAP, .init = an_init,
                      .destroy = an_destroy, .build_request = an_build_request, .parse_response = an_parse_response,
-                     .parse_stream_event = an_parse_stream_event, .build_probe = an_build_probe, .models = an_models)
+                     .parse_stream_event = an_parse_stream_event, .build_probe = an_build_probe,
+                     .models = pu_state_models)

@@ -25,6 +25,7 @@ struct gemini {
     char *api_version;
     int json_mode; /* responseMimeType application/json when the request has an output schema */
 };
+PU_STATE_CHECK(struct gemini);
 
 /* Public list prices (USD per million tokens, paid tier, prompts <= 128k/200k), see README.md. */
 static const struct pu_price_default PRICES[] = {
@@ -34,11 +35,8 @@ static const struct pu_price_default PRICES[] = {
 };
 
 static const struct lf_config_field CONFIG_MAP[] = {
-    {"api_key", LF_CONFIG_STRING, 1, NULL, "API key sent as x-goog-api-key", 1},
-    {"base_url", LF_CONFIG_STRING, 0, DEFAULT_BASE_URL, "base URL without the API version", 0},
-    {"model", LF_CONFIG_STRING, 0, DEFAULT_MODEL, "default model", 0},
-    {"models", LF_CONFIG_ARRAY, 0, NULL, "price table override: [{id, input_usd_per_mtok, output_usd_per_mtok}]", 0},
-    {"timeout_ms", LF_CONFIG_INTEGER, 0, "0", "per-attempt timeout (0 = the core's default)", 0},
+    PU_CONFIG_COMMON("API key sent as x-goog-api-key", "base URL without the API version", DEFAULT_BASE_URL,
+                     DEFAULT_MODEL),
     {"api_version", LF_CONFIG_STRING, 0, DEFAULT_API_VERSION, "path segment of the API version", 0},
     {"json_mode", LF_CONFIG_BOOLEAN, 0, "true", "responseMimeType application/json for structured content", 0},
     {NULL, 0, 0, NULL, NULL, 0},
@@ -47,31 +45,20 @@ static const struct lf_config_field CONFIG_MAP[] = {
 static void ge_destroy(void *state)
 {
     struct gemini *s = state;
-    const struct lf_host_api *h;
 
-    if (s == NULL)
-        return;
-    h = s->c.host;
-    h->free(s->api_version);
-    pu_common_free(&s->c);
-    h->free(s);
+    if (s != NULL)
+        pu_state_free(&s->c, s->api_version);
 }
 
 static int ge_init(const struct lf_plugin_init_args *args, void **state)
 {
     const struct lf_host_api *h = args->host;
-    struct gemini *s = h->alloc(sizeof(*s));
     const char *v;
     int b, err;
+    struct gemini *s = pu_state_new(args, sizeof(*s), DEFAULT_BASE_URL, DEFAULT_MODEL, PRICES, PU_N(PRICES), &err);
 
     if (s == NULL)
-        return LF_ENOMEM;
-    memset(s, 0, sizeof(*s));
-    err = pu_common_init(&s->c, args, DEFAULT_BASE_URL, DEFAULT_MODEL, PRICES, sizeof(PRICES) / sizeof(PRICES[0]));
-    if (err != LF_OK) {
-        h->free(s);
         return err;
-    }
     v = h->config_string(args->config, "api_version");
     s->api_version = pu_strdup(h, (v && *v) ? v : DEFAULT_API_VERSION);
     s->json_mode = 1;
@@ -87,15 +74,7 @@ static int ge_init(const struct lf_plugin_init_args *args, void **state)
 
 static char *auth_headers(struct gemini *s)
 {
-    char *extra = pu_printf(s->c.host, "x-goog-api-key: %s\n", s->c.api_key);
-    char *all;
-
-    if (extra == NULL)
-        return NULL;
-    all = pu_headers(s->c.host, extra);
-    memset(extra, 0, strlen(extra));
-    s->c.host->free(extra);
-    return all;
+    return pu_auth_headers(s->c.host, pu_printf(s->c.host, "x-goog-api-key: %s\n", s->c.api_key));
 }
 
 /* Model ids may come as "models/gemini-..." from the list endpoint. */
@@ -108,7 +87,7 @@ static int ge_build_request(void *state, const struct lf_gen_request *req, struc
 {
     struct gemini *s = state;
     const struct lf_host_api *h = s->c.host;
-    const char *model = bare_model((req->model && *req->model) ? req->model : s->c.model);
+    const char *model = bare_model(pu_req_model(&s->c, req));
     json_t *in = pu_messages(h, req), *contents = NULL, *sys_parts = NULL, *body = NULL, *gen, *stop;
     size_t i;
     int err = LF_EINVAL;
@@ -159,14 +138,11 @@ static int ge_build_request(void *state, const struct lf_gen_request *req, struc
         json_object_set_new(body, "generationConfig", gen);
     else
         json_decref(gen);
-    out->method = "POST";
-    out->url = req->stream ? pu_printf(h, "%s/%s/models/%s:streamGenerateContent?alt=sse", s->c.base_url,
-                                       s->api_version, model)
-                           : pu_printf(h, "%s/%s/models/%s:generateContent", s->c.base_url, s->api_version, model);
-    out->headers = auth_headers(s);
-    out->body = pu_json_dump(h, body, &out->body_len);
-    out->timeout_ms = s->c.timeout_ms;
-    err = (out->url && out->headers && out->body) ? LF_OK : LF_ENOMEM;
+    err = pu_post(&s->c, out,
+                  req->stream ? pu_printf(h, "%s/%s/models/%s:streamGenerateContent?alt=sse", s->c.base_url,
+                                          s->api_version, model)
+                              : pu_printf(h, "%s/%s/models/%s:generateContent", s->c.base_url, s->api_version, model),
+                  auth_headers(s), body);
 
 Exit:
     json_decref(in);
@@ -231,7 +207,6 @@ static void fill_error(struct gemini *s, const json_t *root, int status, const s
     const json_t *err = json_object_get(root, "error");
     const char *st = json_string_value(json_object_get(err, "status"));
     const char *msg = json_string_value(json_object_get(err, "message"));
-    char buf[320];
 
     out->failure = failure_from_status_text(st, msg, out->failure);
     if (out->failure == LF_FAILURE_RATE_LIMITED) {
@@ -239,13 +214,7 @@ static void fill_error(struct gemini *s, const json_t *root, int status, const s
         if (out->retry_after_ms == 0)
             out->retry_after_ms = pu_retry_after_ms(s->c.host, resp->headers, resp->headers_len);
     }
-    if (out->failure == LF_FAILURE_AUTH_ERROR)
-        snprintf(buf, sizeof(buf), "%s: the upstream rejected the credentials (HTTP %d)", s->c.name, status);
-    else if (msg != NULL)
-        snprintf(buf, sizeof(buf), "%s: HTTP %d %s: %.200s", s->c.name, status, st ? st : "error", msg);
-    else
-        snprintf(buf, sizeof(buf), "%s: HTTP %d", s->c.name, status);
-    pu_fail(s->c.host, out, out->failure, buf);
+    pu_fail_http(&s->c, out, status, st, msg);
 }
 
 /* Concatenated text of candidates[0].content.parts (thought parts skipped); sets *tool on functionCall. */
@@ -303,7 +272,7 @@ static int ge_parse_response(void *state, const struct lf_gen_request *req, cons
     struct gemini *s = state;
     const struct lf_host_api *h = s->c.host;
     json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
-    const json_t *cand, *mv;
+    const json_t *cand;
     const char *finish;
     int tool = 0;
 
@@ -338,12 +307,8 @@ static int ge_parse_response(void *state, const struct lf_gen_request *req, cons
         return LF_ENOMEM;
     }
     out->finish_reason = pu_strdup(h, finish ? finish : "stop");
-    mv = json_object_get(root, "modelVersion");
-    out->model = pu_strdup(h, json_is_string(mv) ? json_string_value(mv)
-                                                 : bare_model((req->model && *req->model) ? req->model : s->c.model));
-    if (!read_usage(root, &out->usage, 1))
-        pu_estimate_usage(req, out);
-    out->cost_usd = pu_cost(&s->c, out->model, &out->usage);
+    pu_finish_result(&s->c, req, out, json_object_get(root, "modelVersion"), bare_model(pu_req_model(&s->c, req)),
+                     read_usage(root, &out->usage, 1));
 
 Exit:
     json_decref(root);
@@ -362,22 +327,15 @@ static int ge_parse_stream_event(void *state, const char *event, size_t event_le
 
     (void)event;
     (void)event_len;
-    if (!json_is_object(root)) {
-        json_decref(root);
-        out->failure = LF_FAILURE_INVALID_RESPONSE;
-        out->error_message = pu_strdup(h, "the upstream stream carried an unparseable event");
-        out->done = 1;
-        return LF_OK;
-    }
+    if (!json_is_object(root))
+        return pu_stream_bad_event(h, root, out);
     err = json_object_get(root, "error");
     if (json_is_object(err)) {
         const char *msg = json_string_value(json_object_get(err, "message"));
-        out->failure = failure_from_status_text(json_string_value(json_object_get(err, "status")), msg,
-                                                LF_FAILURE_UPSTREAM_5XX);
-        out->error_message = pu_printf(h, "%s: stream error: %.200s", s->c.name,
-                                       out->failure == LF_FAILURE_AUTH_ERROR ? "credentials rejected"
-                                                                             : (msg ? msg : "unknown"));
-        out->done = 1;
+        pu_stream_error(&s->c, out,
+                        failure_from_status_text(json_string_value(json_object_get(err, "status")), msg,
+                                                 LF_FAILURE_UPSTREAM_5XX),
+                        NULL, msg);
         json_decref(root);
         return LF_OK;
     }
@@ -411,19 +369,12 @@ static int ge_build_probe(void *state, struct lf_http_request *out)
 {
     struct gemini *s = state;
 
-    out->method = "GET";
-    out->url = pu_printf(s->c.host, "%s/%s/models?pageSize=1", s->c.base_url, s->api_version);
-    out->headers = auth_headers(s);
-    out->timeout_ms = 5000;
-    return (out->url && out->headers) ? LF_OK : LF_ENOMEM;
-}
-
-static size_t ge_models(void *state, const struct lf_model_info **models)
-{
-    return pu_common_models(&((struct gemini *)state)->c, models);
+    return pu_probe(out, pu_printf(s->c.host, "%s/%s/models?pageSize=1", s->c.base_url, s->api_version),
+                    auth_headers(s));
 }
 
 LF_PLUGIN_DESCRIPTOR(.kind = LF_PLUGIN_KIND_PROVIDER, .name = PLUGIN, .version = "1.0.0",
                      .description = "Google Gemini API (generateContent)", .config_map = CONFIG_MAP, .init = ge_init,
                      .destroy = ge_destroy, .build_request = ge_build_request, .parse_response = ge_parse_response,
-                     .parse_stream_event = ge_parse_stream_event, .build_probe = ge_build_probe, .models = ge_models)
+                     .parse_stream_event = ge_parse_stream_event, .build_probe = ge_build_probe,
+                     .models = pu_state_models)

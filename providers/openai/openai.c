@@ -23,6 +23,7 @@ struct openai {
     int structured_output; /* send response_format json_schema when a schema is given */
     char *organization;
 };
+PU_STATE_CHECK(struct openai);
 
 /* Public list prices (USD per million tokens, standard tier), see README.md for date and source. */
 static const struct pu_price_default PRICES[] = {
@@ -33,11 +34,8 @@ static const struct pu_price_default PRICES[] = {
 };
 
 static const struct lf_config_field CONFIG_MAP[] = {
-    {"api_key", LF_CONFIG_STRING, 1, NULL, "API key sent as Authorization: Bearer", 1},
-    {"base_url", LF_CONFIG_STRING, 0, DEFAULT_BASE_URL, "base URL including /v1 (any OpenAI-compatible server)", 0},
-    {"model", LF_CONFIG_STRING, 0, DEFAULT_MODEL, "default model", 0},
-    {"models", LF_CONFIG_ARRAY, 0, NULL, "price table override: [{id, input_usd_per_mtok, output_usd_per_mtok}]", 0},
-    {"timeout_ms", LF_CONFIG_INTEGER, 0, "0", "per-attempt timeout (0 = the core's default)", 0},
+    PU_CONFIG_COMMON("API key sent as Authorization: Bearer", "base URL including /v1 (any OpenAI-compatible server)",
+                     DEFAULT_BASE_URL, DEFAULT_MODEL),
     {"structured_output", LF_CONFIG_BOOLEAN, 0, "true for api.openai.com, else false",
      "send response_format json_schema with the content type's schema", 0},
     {"organization", LF_CONFIG_STRING, 0, NULL, "OpenAI-Organization header", 0},
@@ -47,31 +45,20 @@ static const struct lf_config_field CONFIG_MAP[] = {
 static void oa_destroy(void *state)
 {
     struct openai *s = state;
-    const struct lf_host_api *h;
 
-    if (s == NULL)
-        return;
-    h = s->c.host;
-    h->free(s->organization);
-    pu_common_free(&s->c);
-    h->free(s);
+    if (s != NULL)
+        pu_state_free(&s->c, s->organization);
 }
 
 static int oa_init(const struct lf_plugin_init_args *args, void **state)
 {
     const struct lf_host_api *h = args->host;
-    struct openai *s = h->alloc(sizeof(*s));
     const char *org;
     int b, err;
+    struct openai *s = pu_state_new(args, sizeof(*s), DEFAULT_BASE_URL, DEFAULT_MODEL, PRICES, PU_N(PRICES), &err);
 
     if (s == NULL)
-        return LF_ENOMEM;
-    memset(s, 0, sizeof(*s));
-    err = pu_common_init(&s->c, args, DEFAULT_BASE_URL, DEFAULT_MODEL, PRICES, sizeof(PRICES) / sizeof(PRICES[0]));
-    if (err != LF_OK) {
-        h->free(s);
         return err;
-    }
     s->structured_output = strstr(s->c.base_url, "://api.openai.com") != NULL;
     if (h->config_bool(args->config, "structured_output", &b))
         s->structured_output = b;
@@ -89,19 +76,10 @@ static int oa_init(const struct lf_plugin_init_args *args, void **state)
 
 static char *auth_headers(struct openai *s)
 {
-    char *extra, *all;
-
     if (s->organization != NULL)
-        extra = pu_printf(s->c.host, "Authorization: Bearer %s\nOpenAI-Organization: %s\n", s->c.api_key,
-                          s->organization);
-    else
-        extra = pu_printf(s->c.host, "Authorization: Bearer %s\n", s->c.api_key);
-    if (extra == NULL)
-        return NULL;
-    all = pu_headers(s->c.host, extra);
-    memset(extra, 0, strlen(extra));
-    s->c.host->free(extra);
-    return all;
+        return pu_auth_headers(s->c.host, pu_printf(s->c.host, "Authorization: Bearer %s\nOpenAI-Organization: %s\n",
+                                                    s->c.api_key, s->organization));
+    return pu_auth_headers(s->c.host, pu_printf(s->c.host, "Authorization: Bearer %s\n", s->c.api_key));
 }
 
 /* Reasoning models take max_completion_tokens and reject max_tokens. */
@@ -114,7 +92,7 @@ static int oa_build_request(void *state, const struct lf_gen_request *req, struc
 {
     struct openai *s = state;
     const struct lf_host_api *h = s->c.host;
-    const char *model = (req->model && *req->model) ? req->model : s->c.model;
+    const char *model = pu_req_model(&s->c, req);
     json_t *body = NULL, *msgs = NULL, *stop;
     int err = LF_EINVAL;
 
@@ -167,12 +145,7 @@ static int oa_build_request(void *state, const struct lf_gen_request *req, struc
             json_decref(schema);
         }
     }
-    out->method = "POST";
-    out->url = pu_printf(h, "%s/chat/completions", s->c.base_url);
-    out->headers = auth_headers(s);
-    out->body = pu_json_dump(h, body, &out->body_len);
-    out->timeout_ms = s->c.timeout_ms;
-    err = (out->url && out->headers && out->body) ? LF_OK : LF_ENOMEM;
+    err = pu_post(&s->c, out, pu_printf(h, "%s/chat/completions", s->c.base_url), auth_headers(s), body);
 
 Exit:
     json_decref(body);
@@ -196,18 +169,10 @@ static void fill_error(struct openai *s, const json_t *root, int status, struct 
     const char *msg = json_string_value(json_object_get(err, "message"));
     const char *type = json_string_value(json_object_get(err, "type"));
     const char *code = json_string_value(json_object_get(err, "code"));
-    char buf[320];
 
-    if (out->failure == LF_FAILURE_AUTH_ERROR || (code && strcmp(code, "invalid_api_key") == 0)) {
+    if (code && strcmp(code, "invalid_api_key") == 0)
         out->failure = LF_FAILURE_AUTH_ERROR;
-        snprintf(buf, sizeof(buf), "%s: the upstream rejected the credentials (HTTP %d)", s->c.name, status);
-    } else if (msg != NULL) {
-        snprintf(buf, sizeof(buf), "%s: HTTP %d %s: %.200s", s->c.name, status, type ? type : (code ? code : "error"),
-                 msg);
-    } else {
-        snprintf(buf, sizeof(buf), "%s: HTTP %d", s->c.name, status);
-    }
-    pu_fail(s->c.host, out, out->failure, buf);
+    pu_fail_http(&s->c, out, status, type ? type : code, msg);
 }
 
 static void read_usage(const json_t *usage, struct lf_usage *u, int *has)
@@ -230,7 +195,7 @@ static int oa_parse_response(void *state, const struct lf_gen_request *req, cons
     struct openai *s = state;
     const struct lf_host_api *h = s->c.host;
     json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
-    const json_t *choice, *msg, *content, *refusal, *model;
+    const json_t *choice, *msg, *content, *refusal;
     const char *finish;
     int has_usage = 0;
 
@@ -276,13 +241,8 @@ static int oa_parse_response(void *state, const struct lf_gen_request *req, cons
         return LF_ENOMEM;
     out->text_len = strlen(out->text);
     out->finish_reason = pu_strdup(h, finish ? finish : "stop");
-    model = json_object_get(root, "model");
-    out->model = pu_strdup(h, json_is_string(model) ? json_string_value(model)
-                                                    : ((req->model && *req->model) ? req->model : s->c.model));
     read_usage(json_object_get(root, "usage"), &out->usage, &has_usage);
-    if (!has_usage)
-        pu_estimate_usage(req, out);
-    out->cost_usd = pu_cost(&s->c, out->model, &out->usage);
+    pu_finish_result(&s->c, req, out, json_object_get(root, "model"), pu_req_model(&s->c, req), has_usage);
 
 Exit:
     json_decref(root);
@@ -320,22 +280,14 @@ static int oa_parse_stream_event(void *state, const char *event, size_t event_le
         return LF_OK;
     }
     root = json_loadb(data, data_len, 0, NULL);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        out->failure = LF_FAILURE_INVALID_RESPONSE;
-        out->error_message = pu_strdup(h, "the upstream stream carried an unparseable event");
-        out->done = 1;
-        return LF_OK;
-    }
+    if (!json_is_object(root))
+        return pu_stream_bad_event(h, root, out);
     err = json_object_get(root, "error");
     if (json_is_object(err)) {
-        const char *msg = json_string_value(json_object_get(err, "message"));
-        out->failure = failure_from_error_type(json_string_value(json_object_get(err, "type")),
-                                               json_string_value(json_object_get(err, "code")));
-        out->error_message = pu_printf(h, "%s: stream error: %.200s", s->c.name,
-                                       out->failure == LF_FAILURE_AUTH_ERROR ? "credentials rejected"
-                                                                             : (msg ? msg : "unknown"));
-        out->done = 1;
+        pu_stream_error(&s->c, out,
+                        failure_from_error_type(json_string_value(json_object_get(err, "type")),
+                                                json_string_value(json_object_get(err, "code"))),
+                        NULL, json_string_value(json_object_get(err, "message")));
         json_decref(root);
         return LF_OK;
     }
@@ -364,20 +316,11 @@ static int oa_build_probe(void *state, struct lf_http_request *out)
 {
     struct openai *s = state;
 
-    out->method = "GET";
-    out->url = pu_printf(s->c.host, "%s/models", s->c.base_url);
-    out->headers = auth_headers(s);
-    out->timeout_ms = 5000;
-    return (out->url && out->headers) ? LF_OK : LF_ENOMEM;
-}
-
-static size_t oa_models(void *state, const struct lf_model_info **models)
-{
-    return pu_common_models(&((struct openai *)state)->c, models);
+    return pu_probe(out, pu_printf(s->c.host, "%s/models", s->c.base_url), auth_headers(s));
 }
 
 LF_PLUGIN_DESCRIPTOR(.kind = LF_PLUGIN_KIND_PROVIDER, .name = PLUGIN, .version = "1.0.0",
                      .description = "OpenAI Chat Completions and OpenAI-compatible servers", .config_map = CONFIG_MAP,
                      .init = oa_init, .destroy = oa_destroy, .build_request = oa_build_request,
                      .parse_response = oa_parse_response, .parse_stream_event = oa_parse_stream_event,
-                     .build_probe = oa_build_probe, .models = oa_models)
+                     .build_probe = oa_build_probe, .models = pu_state_models)

@@ -522,3 +522,112 @@ char *pu_headers(const struct lf_host_api *h, const char *extra)
 {
     return pu_printf(h, "Content-Type: application/json\n%s", extra ? extra : "");
 }
+
+void *pu_state_new(const struct lf_plugin_init_args *args, size_t size, const char *default_base_url,
+                   const char *default_model, const struct pu_price_default *defaults, size_t n_defaults, int *err)
+{
+    const struct lf_host_api *h = args->host;
+    struct pu_common *c = h->alloc(size);
+
+    if (c == NULL) {
+        *err = LF_ENOMEM;
+        return NULL;
+    }
+    memset(c, 0, size);
+    *err = pu_common_init(c, args, default_base_url, default_model, defaults, n_defaults);
+    if (*err != LF_OK) {
+        h->free(c);
+        return NULL;
+    }
+    return c;
+}
+
+size_t pu_state_models(void *state, const struct lf_model_info **out)
+{
+    return pu_common_models(state, out);
+}
+
+void pu_state_free(struct pu_common *c, void *extra)
+{
+    const struct lf_host_api *h = c->host;
+
+    h->free(extra);
+    pu_common_free(c);
+    h->free(c);
+}
+
+const char *pu_req_model(const struct pu_common *c, const struct lf_gen_request *req)
+{
+    return (req->model && *req->model) ? req->model : c->model;
+}
+
+char *pu_auth_headers(const struct lf_host_api *h, char *extra)
+{
+    char *all;
+
+    if (extra == NULL)
+        return NULL;
+    all = pu_headers(h, extra);
+    memset(extra, 0, strlen(extra));
+    h->free(extra);
+    return all;
+}
+
+int pu_post(const struct pu_common *c, struct lf_http_request *out, char *url, char *headers, const json_t *body)
+{
+    out->method = "POST";
+    out->url = url;
+    out->headers = headers;
+    out->body = pu_json_dump(c->host, body, &out->body_len);
+    out->timeout_ms = c->timeout_ms;
+    return (out->url && out->headers && out->body) ? LF_OK : LF_ENOMEM;
+}
+
+int pu_probe(struct lf_http_request *out, char *url, char *headers)
+{
+    out->method = "GET";
+    out->url = url;
+    out->headers = headers;
+    out->timeout_ms = 5000;
+    return (out->url && out->headers) ? LF_OK : LF_ENOMEM;
+}
+
+void pu_fail_http(const struct pu_common *c, struct lf_gen_result *out, int status, const char *kind, const char *msg)
+{
+    char buf[320];
+
+    if (out->failure == LF_FAILURE_AUTH_ERROR)
+        snprintf(buf, sizeof(buf), "%s: the upstream rejected the credentials (HTTP %d)", c->name, status);
+    else if (msg != NULL)
+        snprintf(buf, sizeof(buf), "%s: HTTP %d %s: %.200s", c->name, status, kind ? kind : "error", msg);
+    else
+        snprintf(buf, sizeof(buf), "%s: HTTP %d", c->name, status);
+    pu_fail(c->host, out, out->failure, buf);
+}
+
+void pu_finish_result(const struct pu_common *c, const struct lf_gen_request *req, struct lf_gen_result *out,
+                      const json_t *model, const char *fallback, int has_usage)
+{
+    out->model = pu_strdup(c->host, json_is_string(model) ? json_string_value(model) : fallback);
+    if (!has_usage)
+        pu_estimate_usage(req, out);
+    out->cost_usd = pu_cost(c, out->model, &out->usage);
+}
+
+int pu_stream_bad_event(const struct lf_host_api *h, json_t *root, struct lf_stream_delta *out)
+{
+    json_decref(root);
+    out->failure = LF_FAILURE_INVALID_RESPONSE;
+    out->error_message = pu_strdup(h, "the upstream stream carried an unparseable event");
+    out->done = 1;
+    return LF_OK;
+}
+
+void pu_stream_error(const struct pu_common *c, struct lf_stream_delta *out, uint32_t failure, const char *kind,
+                     const char *msg)
+{
+    out->failure = failure;
+    out->error_message = pu_printf(c->host, "%s: stream error%s%s: %.200s", c->name, kind ? " " : "", kind ? kind : "",
+                                   failure == LF_FAILURE_AUTH_ERROR ? "credentials rejected" : (msg ? msg : "unknown"));
+    out->done = 1;
+}

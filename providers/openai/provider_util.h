@@ -93,4 +93,57 @@ double pu_cost(const struct pu_common *c, const char *model, const struct lf_usa
 /** Standard request headers: Content-Type + the given auth lines (host->alloc'd). */
 char *pu_headers(const struct lf_host_api *h, const char *extra);
 
+/*
+ * Plugin instance state: each provider's state struct has `struct pu_common c;` as its FIRST member, so
+ * the state and its common part share one address (checked with PU_STATE_CHECK).
+ */
+#define PU_STATE_CHECK(type) _Static_assert(offsetof(type, c) == 0, #type ": struct pu_common c must come first")
+
+/** The config_map rows every HTTP provider has (api_key, base_url, model, models, timeout_ms). */
+#define PU_CONFIG_COMMON(api_key_doc, base_url_doc, default_base_url, default_model)                           \
+    {"api_key", LF_CONFIG_STRING, 1, NULL, api_key_doc, 1},                                                    \
+        {"base_url", LF_CONFIG_STRING, 0, default_base_url, base_url_doc, 0},                                  \
+        {"model", LF_CONFIG_STRING, 0, default_model, "default model", 0},                                     \
+        {"models", LF_CONFIG_ARRAY, 0, NULL, "price table override: [{id, input_usd_per_mtok, output_usd_per_mtok}]", \
+         0},                                                                                                   \
+        {"timeout_ms", LF_CONFIG_INTEGER, 0, "0", "per-attempt timeout (0 = the core's default)", 0}
+
+/** Number of rows of a price table array. */
+#define PU_N(a) (sizeof(a) / sizeof((a)[0]))
+
+/**
+ * Allocate a zeroed instance state of `size` bytes (its first member a struct pu_common) and run
+ * pu_common_init on it. Returns the state (free it with pu_state_free) or NULL with *err set.
+ */
+void *pu_state_new(const struct lf_plugin_init_args *args, size_t size, const char *default_base_url,
+                   const char *default_model, const struct pu_price_default *defaults, size_t n_defaults, int *err);
+/** The models callback of a state made by pu_state_new (its price table). */
+size_t pu_state_models(void *state, const struct lf_model_info **out);
+/** Free `extra` (one plugin-owned host->alloc'd string, may be NULL), the common part and the state itself. */
+void pu_state_free(struct pu_common *c, void *extra);
+
+/** Model of a request: req->model when set, else the instance default. Borrowed. */
+const char *pu_req_model(const struct pu_common *c, const struct lf_gen_request *req);
+/** Auth header lines -> full request headers (pu_headers). Takes `extra` (host->alloc'd, may be NULL),
+ *  wipes and frees it. Returns host->alloc'd headers or NULL. */
+char *pu_auth_headers(const struct lf_host_api *h, char *extra);
+/** Fill a POST request: url and headers are taken over (host->alloc'd), body is dumped. LF_OK or LF_ENOMEM. */
+int pu_post(const struct pu_common *c, struct lf_http_request *out, char *url, char *headers, const json_t *body);
+/** Fill a GET probe request (5 s timeout): url and headers are taken over. LF_OK or LF_ENOMEM. */
+int pu_probe(struct lf_http_request *out, char *url, char *headers);
+/**
+ * Failure message of an upstream error answer, by out->failure: credentials rejected (never echoes the
+ * upstream text), else "HTTP <status> <kind>: <msg>" (kind "error" when NULL), else "HTTP <status>".
+ */
+void pu_fail_http(const struct pu_common *c, struct lf_gen_result *out, int status, const char *kind, const char *msg);
+/** Model (the answer's model when a JSON string, else fallback), estimated usage when !has_usage, cost. */
+void pu_finish_result(const struct pu_common *c, const struct lf_gen_request *req, struct lf_gen_result *out,
+                      const json_t *model, const char *fallback, int has_usage);
+/** A stream event that is not a JSON object: releases root, marks the delta failed and done. Returns LF_OK. */
+int pu_stream_bad_event(const struct lf_host_api *h, json_t *root, struct lf_stream_delta *out);
+/** An upstream stream error event: failure, message ("stream error[ <kind>]: <msg>"; credentials rejected for
+ *  auth failures), done. */
+void pu_stream_error(const struct pu_common *c, struct lf_stream_delta *out, uint32_t failure, const char *kind,
+                     const char *msg);
+
 #endif
