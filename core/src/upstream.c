@@ -139,7 +139,6 @@ static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *soc
     struct epoll_event ev;
 
     (void)easy;
-    (void)socketp;
     if (what == CURL_POLL_REMOVE) {
         (void)epoll_ctl(u->epfd, EPOLL_CTL_DEL, s, NULL);
         return 0;
@@ -147,8 +146,13 @@ static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *soc
     memset(&ev, 0, sizeof(ev));
     ev.data.fd = s;
     ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
-    if (epoll_ctl(u->epfd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
-        (void)epoll_ctl(u->epfd, EPOLL_CTL_ADD, s, &ev);
+    /* socketp is non-NULL once this socket is in the epoll set (curl forgets it on REMOVE): one syscall
+       per change instead of a failing MOD before every ADD */
+    if (socketp != NULL && epoll_ctl(u->epfd, EPOLL_CTL_MOD, s, &ev) == 0)
+        return 0;
+    if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST)
+        (void)epoll_ctl(u->epfd, EPOLL_CTL_MOD, s, &ev);
+    curl_multi_assign(u->multi, s, u);
     return 0;
 }
 
@@ -323,7 +327,9 @@ static void on_ready(h2o_socket_t *sock, const char *err)
     int n, i;
 
     (void)err;
-    do {
+    /* One batch per wake-up: h2o watches epfd level-triggered, so events left over wake us again on the
+       next loop iteration, after h2o served its own sockets (keeps /health answering under load). */
+    {
         n = epoll_wait(u->epfd, ev, 64, 0);
         for (i = 0; i < n; i++) {
             if (ev[i].data.fd == u->tfd) {
@@ -339,7 +345,7 @@ static void on_ready(h2o_socket_t *sock, const char *err)
             socket_action(u, ev[i].data.fd, f);
         }
         check_multi_info(u);
-    } while (n == 64);
+    }
 }
 
 static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
@@ -533,6 +539,11 @@ struct lf_upstream_call *lf_upstream_start(struct lf_upstream *u, const struct l
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Receive buffer per transfer (curl's default 16 KiB) and the TLS send copy buffer (default 64 KiB,
+       allocated for every HTTPS request): provider answers arrive in a few KiB pieces, and these buffers
+       are held for every request in flight (bench/RESULTS.md, "Tuning (issue 4)"). */
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
+    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
