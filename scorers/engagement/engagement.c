@@ -9,11 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/state.h"
 #include "../common/text.h"
-
-struct en_state {
-    const struct lf_host_api *host;
-};
 
 static const char *const example_cues[] = {"for example", "for instance", "e.g", "such as", "example", "imagine",
                                            "consider", "picture", NULL};
@@ -23,26 +20,9 @@ static const char *const world_cues[] = {"real world", "real-world", "real life"
                                          "in nature", NULL};
 static const char *const address_cues[] = {"you", "your", "you're", "yourself", "let's", "we", "our", NULL};
 
-static int en_init(const struct lf_plugin_init_args *args, void **state)
-{
-    struct en_state *s = args->host->alloc(sizeof(*s));
-    if (s == NULL)
-        return LF_ENOMEM;
-    s->host = args->host;
-    *state = s;
-    return LF_OK;
-}
-
-static void en_destroy(void *state)
-{
-    struct en_state *s = state;
-    if (s != NULL)
-        s->host->free(s);
-}
-
 static int en_score(void *state, const struct lf_score_input *in, struct lf_score_output *out)
 {
-    struct en_state *s = state;
+    struct lf_scorer_state *s = state;
     struct lf_text_stats st;
     const char *text = in->plain_text ? in->plain_text : "";
     size_t n = in->plain_text ? in->plain_text_len : 0;
@@ -90,14 +70,9 @@ static int en_score(void *state, const struct lf_score_input *in, struct lf_scor
                        "\"direct_address\":%zu,\"components\":{\"questions\":%.3f,\"examples\":%.3f,"
                        "\"real_world\":%.3f,\"direct_address\":%.3f,\"variety\":%.3f}}}",
                        st.questions, nex, nrw, nad, q, ex, rw, ad, va);
-    if (len < 0 || (size_t)len >= sizeof(buf))
-        return LF_EINTERNAL;
-    out->details_json = s->host->alloc((size_t)len + 1);
-    if (out->details_json != NULL)
-        memcpy(out->details_json, buf, (size_t)len + 1);
-    return LF_OK;
+    return lf_scorer_set_details(s->host, out, buf, sizeof(buf), len);
 }
 
 LF_PLUGIN_DESCRIPTOR(.kind = LF_PLUGIN_KIND_SCORER, .name = "engagement", .version = "1.0.0",
                      .description = "questions, examples, real-world links, direct address and sentence variety",
-                     .init = en_init, .destroy = en_destroy, .score = en_score)
+                     .init = lf_scorer_state_init, .destroy = lf_scorer_state_destroy, .score = en_score)

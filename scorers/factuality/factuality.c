@@ -12,11 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/state.h"
 #include "../common/text.h"
-
-struct fa_state {
-    const struct lf_host_api *host;
-};
 
 /* Widely taught misconceptions, as they would be stated (lower case). */
 static const char *const misconceptions[] = {
@@ -47,23 +44,6 @@ static const char *const hedges[] = {"research suggests", "evidence indicates", 
 
 static const char *const citations[] = {"according to", "study published", "researchers found", "peer-reviewed",
                                         "journal of", "source:", "reference:", "references", "bibliography", NULL};
-
-static int fa_init(const struct lf_plugin_init_args *args, void **state)
-{
-    struct fa_state *s = args->host->alloc(sizeof(*s));
-    if (s == NULL)
-        return LF_ENOMEM;
-    s->host = args->host;
-    *state = s;
-    return LF_OK;
-}
-
-static void fa_destroy(void *state)
-{
-    struct fa_state *s = state;
-    if (s != NULL)
-        s->host->free(s);
-}
 
 static int is_digit(char c)
 {
@@ -302,7 +282,7 @@ static size_t count_contradictions(const char *lower, size_t n, struct claim *cl
 
 static int fa_score(void *state, const struct lf_score_input *in, struct lf_score_output *out)
 {
-    struct fa_state *s = state;
+    struct lf_scorer_state *s = state;
     const char *text = in->plain_text ? in->plain_text : "";
     size_t n = in->plain_text ? in->plain_text_len : 0;
     size_t nmis = 0, nabs = 0, nhedge = 0, ncite = 0, checked = 0, wrong = 0, contra = 0;
@@ -357,14 +337,9 @@ static int fa_score(void *state, const struct lf_score_input *in, struct lf_scor
                        "{\"factuality\":{\"misconceptions\":%zu,\"equations_checked\":%zu,\"equations_wrong\":%zu,"
                        "\"contradictions\":%zu,\"absolutes\":%zu,\"hedges\":%zu,\"citations\":%zu}}",
                        nmis, checked, wrong, contra, nabs, nhedge, ncite);
-    if (len < 0 || (size_t)len >= sizeof(buf))
-        return LF_EINTERNAL;
-    out->details_json = s->host->alloc((size_t)len + 1);
-    if (out->details_json != NULL)
-        memcpy(out->details_json, buf, (size_t)len + 1);
-    return LF_OK;
+    return lf_scorer_set_details(s->host, out, buf, sizeof(buf), len);
 }
 
 LF_PLUGIN_DESCRIPTOR(.kind = LF_PLUGIN_KIND_SCORER, .name = "factuality", .version = "1.0.0",
                      .description = "heuristic red flags: misconceptions, arithmetic, contradictions, absolutes",
-                     .init = fa_init, .destroy = fa_destroy, .score = fa_score)
+                     .init = lf_scorer_state_init, .destroy = lf_scorer_state_destroy, .score = fa_score)

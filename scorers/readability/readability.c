@@ -11,11 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/state.h"
 #include "../common/text.h"
-
-struct rd_state {
-    const struct lf_host_api *host;
-};
 
 struct band {
     const char *age;
@@ -32,23 +29,6 @@ static const struct band bands[] = {
 static const char *const germane_cues[] = {"example", "examples", "for instance", "e.g", "practice", "try",
                                            "remember", "recall", "compare", "explain", "summary", "summarize",
                                            "in other words", "think about", "imagine", "notice", NULL};
-
-static int rd_init(const struct lf_plugin_init_args *args, void **state)
-{
-    struct rd_state *s = args->host->alloc(sizeof(*s));
-    if (s == NULL)
-        return LF_ENOMEM;
-    s->host = args->host;
-    *state = s;
-    return LF_OK;
-}
-
-static void rd_destroy(void *state)
-{
-    struct rd_state *s = state;
-    if (s != NULL)
-        s->host->free(s);
-}
 
 static const struct band *band_for(const char *age)
 {
@@ -79,7 +59,7 @@ static double round_to(double x, double unit)
 
 static int rd_score(void *state, const struct lf_score_input *in, struct lf_score_output *out)
 {
-    struct rd_state *s = state;
+    struct lf_scorer_state *s = state;
     struct lf_text_stats st;
     const char *text = in->plain_text ? in->plain_text : "";
     size_t n = in->plain_text ? in->plain_text_len : 0;
@@ -120,14 +100,9 @@ static int rd_score(void *state, const struct lf_score_input *in, struct lf_scor
                        "\"cognitive_load\":{\"intrinsic\":%.2f,\"extraneous\":%.2f,\"germane\":%.2f}}",
                        round_to(fre, 0.1), round_to(grade, 0.1), st.words, st.sentences, st.syllables, b->lo, b->hi,
                        intrinsic, extraneous, germane);
-    if (len < 0 || (size_t)len >= sizeof(buf))
-        return LF_EINTERNAL;
-    out->details_json = s->host->alloc((size_t)len + 1);
-    if (out->details_json != NULL)
-        memcpy(out->details_json, buf, (size_t)len + 1);
-    return LF_OK;
+    return lf_scorer_set_details(s->host, out, buf, sizeof(buf), len);
 }
 
 LF_PLUGIN_DESCRIPTOR(.kind = LF_PLUGIN_KIND_SCORER, .name = "readability", .version = "1.0.0",
                      .description = "Flesch reading ease / Flesch-Kincaid grade against the age group's band",
-                     .init = rd_init, .destroy = rd_destroy, .score = rd_score)
+                     .init = lf_scorer_state_init, .destroy = lf_scorer_state_destroy, .score = rd_score)
