@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "util.h"
 
 static const char *const age_groups[] = {"elementary", "middle_school", "high_school",
                                          "college",    "adult_learning", "general"};
@@ -474,17 +475,10 @@ int lf_genreq_json_depth(const char *body, size_t len)
     int depth = 0, max = 0, in_str = 0, esc = 0;
     for (size_t i = 0; i < len; i++) {
         char c = body[i];
-        if (in_str) {
-            if (esc) {
-                esc = 0;
-            } else if (c == '\\') {
-                esc = 1;
-            } else if (c == '"') {
-                in_str = 0;
-            }
-        } else if (c == '"') {
-            in_str = 1;
-        } else if (c == '{' || c == '[') {
+        if (lf_json_scan_in_string(c, &in_str, &esc)) {
+            continue;
+        }
+        if (c == '{' || c == '[') {
             if (++depth > max) {
                 max = depth;
             }

@@ -77,3 +77,18 @@ char *lf_asprintf(const char *fmt, ...)
     va_end(ap);
     return p;
 }
+
+void lf_sbuf_add(struct lf_sbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (b->len + n + 1 > cap) {
+            cap *= 2;
+        }
+        b->p = lf_realloc(b->p, cap);
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}

@@ -22,4 +22,12 @@ void lf_free(void *ptr);
 /** printf into a fresh buffer (caller frees with lf_free()). */
 char *lf_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/** A growable NUL-terminated string; start from {NULL, 0, 0}, the caller owns p (lf_free). */
+struct lf_sbuf {
+    char *p;
+    size_t len, cap;
+};
+/** Append n bytes of s (capacity doubles from 1024; aborts on OOM); p stays NUL-terminated. */
+void lf_sbuf_add(struct lf_sbuf *b, const char *s, size_t n);
+
 #endif

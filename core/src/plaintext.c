@@ -8,26 +8,6 @@
 
 #include "mem.h"
 
-struct sbuf {
-    char *p;
-    size_t len, cap;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (b->len + n + 1 > cap) {
-            cap *= 2;
-        }
-        b->p = lf_realloc(b->p, cap);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
 static int skipped_key(const char *key)
 {
     static const char *const keys[] = {"category", "difficulty", "difficulty_level", "type",
@@ -41,10 +21,10 @@ static int skipped_key(const char *key)
 }
 
 /* Start a new paragraph when the buffer already has text. */
-static void para(struct sbuf *b)
+static void para(struct lf_sbuf *b)
 {
     if (b->len > 0) {
-        sb_add(b, "\n\n", 2);
+        lf_sbuf_add(b, "\n\n", 2);
     }
 }
 
@@ -71,7 +51,7 @@ static json_t *unconst(const json_t *j)
     return u.m;
 }
 
-static void walk(struct sbuf *b, const json_t *v, int depth)
+static void walk(struct lf_sbuf *b, const json_t *v, int depth)
 {
     if (depth > 64) {
         return;
@@ -79,7 +59,7 @@ static void walk(struct sbuf *b, const json_t *v, int depth)
     if (json_is_string(v)) {
         if (json_string_length(v) > 0) {
             para(b);
-            sb_add(b, json_string_value(v), json_string_length(v));
+            lf_sbuf_add(b, json_string_value(v), json_string_length(v));
         }
     } else if (json_is_array(v)) {
         size_t i;
@@ -93,9 +73,9 @@ static void walk(struct sbuf *b, const json_t *v, int depth)
                     continue;
                 }
                 if (!first) {
-                    sb_add(b, "\n", 1);
+                    lf_sbuf_add(b, "\n", 1);
                 }
-                sb_add(b, json_string_value(e), json_string_length(e));
+                lf_sbuf_add(b, json_string_value(e), json_string_length(e));
                 first = 0;
             }
             return;
@@ -118,7 +98,7 @@ static void walk(struct sbuf *b, const json_t *v, int depth)
 
 char *lf_plaintext_extract(const json_t *content)
 {
-    struct sbuf b = {NULL, 0, 0};
+    struct lf_sbuf b = {NULL, 0, 0};
     walk(&b, content, 0);
     return b.p != NULL ? b.p : lf_strdup("");
 }

@@ -82,47 +82,27 @@ const char *lf_prompt_age_label(const char *age_group)
     return age_find(age_group)->label;
 }
 
-/* ---- a growable string ---- */
+/* ---- a growable string (struct lf_sbuf, mem.h) ---- */
 
-struct sbuf {
-    char *p;
-    size_t len, cap;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
+static void sb_str(struct lf_sbuf *b, const char *s)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (b->len + n + 1 > cap) {
-            cap *= 2;
-        }
-        b->p = lf_realloc(b->p, cap);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
+    lf_sbuf_add(b, s, strlen(s));
 }
 
 /* Append user text so that it can never contain "<<" or ">>" (and so never a fence marker). */
-static void sb_user(struct sbuf *b, const char *s)
+static void sb_user(struct lf_sbuf *b, const char *s)
 {
     char prev = '\0';
     for (const char *p = s; *p != '\0'; p++) {
         if ((*p == '<' || *p == '>') && prev == *p) {
-            sb_add(b, " ", 1);
+            lf_sbuf_add(b, " ", 1);
         }
-        sb_add(b, p, 1);
+        lf_sbuf_add(b, p, 1);
         prev = *p;
     }
 }
 
-static void sb_fence(struct sbuf *b, const char *name, const char *text)
+static void sb_fence(struct lf_sbuf *b, const char *name, const char *text)
 {
     sb_str(b, "<<<USER_");
     sb_str(b, name);
@@ -135,7 +115,7 @@ static void sb_fence(struct sbuf *b, const char *name, const char *text)
 
 char *lf_prompt_fence(const char *name, const char *text)
 {
-    struct sbuf b = {NULL, 0, 0};
+    struct lf_sbuf b = {NULL, 0, 0};
     sb_fence(&b, name, text != NULL ? text : "");
     return b.p;
 }
@@ -146,9 +126,9 @@ static const char *obj_str(const json_t *o, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static void render_objectives(struct sbuf *b, const json_t *objs)
+static void render_objectives(struct lf_sbuf *b, const json_t *objs)
 {
-    struct sbuf inner = {NULL, 0, 0};
+    struct lf_sbuf inner = {NULL, 0, 0};
     size_t i;
     const json_t *o;
     if (!json_is_array(objs) || json_array_size(objs) == 0) {
@@ -244,7 +224,7 @@ enum lf_err lf_prompt_check_template(const char *tpl, char *err, size_t errlen)
 char *lf_prompt_render(const struct lf_content_type *t, const char *topic, const char *age_group,
                        const char *additional_requirements, const json_t *learning_objectives)
 {
-    struct sbuf b = {NULL, 0, 0};
+    struct lf_sbuf b = {NULL, 0, 0};
     const struct age_info *age = age_find(age_group);
     const char *p = t->prompt_template, *start = p;
 
@@ -255,7 +235,7 @@ char *lf_prompt_render(const struct lf_content_type *t, const char *topic, const
             p++;
             continue;
         }
-        sb_add(&b, start, (size_t)(p - start));
+        lf_sbuf_add(&b, start, (size_t)(p - start));
         switch (idx) {
         case 0:
             sb_fence(&b, "TOPIC", topic != NULL ? topic : "");
@@ -292,6 +272,6 @@ char *lf_prompt_render(const struct lf_content_type *t, const char *topic, const
         p += len;
         start = p;
     }
-    sb_add(&b, start, (size_t)(p - start));
+    lf_sbuf_add(&b, start, (size_t)(p - start));
     return b.p;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "util.h"
 
 #define MAX_INPUT (1024u * 1024u)
 #define MAX_SPANS 64
@@ -36,17 +37,7 @@ static char *strip_trailing_commas(const char *s, size_t len, size_t *out_len)
     out = lf_malloc(len + 1);
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        if (in_str) {
-            if (esc) {
-                esc = 0;
-            } else if (c == '\\') {
-                esc = 1;
-            } else if (c == '"') {
-                in_str = 0;
-            }
-        } else if (c == '"') {
-            in_str = 1;
-        } else if (c == ',') {
+        if (!lf_json_scan_in_string(c, &in_str, &esc) && c == ',') {
             size_t j = i + 1;
             while (j < len && is_ws(s[j])) {
                 j++;
@@ -143,19 +134,10 @@ static long balanced_end(const char *s, size_t len, size_t start)
     long depth = 0;
     for (size_t i = start; i < len; i++) {
         char c = s[i];
-        if (in_str) {
-            if (esc) {
-                esc = 0;
-            } else if (c == '\\') {
-                esc = 1;
-            } else if (c == '"') {
-                in_str = 0;
-            }
+        if (lf_json_scan_in_string(c, &in_str, &esc)) {
             continue;
         }
-        if (c == '"') {
-            in_str = 1;
-        } else if (c == '{') {
+        if (c == '{') {
             depth++;
         } else if (c == '}') {
             if (--depth == 0) {

@@ -36,4 +36,31 @@ long lf_utf8_length(const char *s, size_t len);
 /** Read a whole file into a fresh NUL-terminated buffer (lf_free); NULL on error. */
 char *lf_read_file(const char *path, size_t *len_out);
 
+/**
+ * One byte of a left-to-right scan over JSON text: tracks string literals (*in_str, *esc start at 0).
+ * Returns 1 when c belongs to a string literal (its quotes and escapes included), 0 for a byte outside strings.
+ */
+static inline int lf_json_scan_in_string(char c, int *in_str, int *esc);
+
+/* inline definitions */
+
+static inline int lf_json_scan_in_string(char c, int *in_str, int *esc)
+{
+    if (*in_str) {
+        if (*esc) {
+            *esc = 0;
+        } else if (c == '\\') {
+            *esc = 1;
+        } else if (c == '"') {
+            *in_str = 0;
+        }
+        return 1;
+    }
+    if (c == '"') {
+        *in_str = 1;
+        return 1;
+    }
+    return 0;
+}
+
 #endif
