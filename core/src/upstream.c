@@ -31,6 +31,9 @@
 
 #define MODULE "upstream"
 
+/* Finished easy handles kept per client for reuse (curl_easy_reset keeps their allocations). */
+#define EASY_POOL_MAX 64
+
 struct buf {
     char *p;
     size_t len, cap;
@@ -68,6 +71,8 @@ struct lf_upstream {
     struct lf_upstream_call *reap;
     size_t n_active;
     int in_action; /* inside curl_multi_socket_action: curl callbacks may be running */
+    CURL *pool[EASY_POOL_MAX]; /* reusable easy handles, not in the multi */
+    size_t n_pool;
 };
 
 static uint64_t now_ns(void)
@@ -200,8 +205,14 @@ static void call_destroy(struct lf_upstream_call *c)
         curl_multi_remove_handle(u->multi, c->easy);
         c->in_multi = 0;
     }
-    if (c->easy != NULL)
-        curl_easy_cleanup(c->easy);
+    if (c->easy != NULL) {
+        if (u->n_pool < EASY_POOL_MAX) {
+            curl_easy_reset(c->easy);
+            u->pool[u->n_pool++] = c->easy;
+        } else {
+            curl_easy_cleanup(c->easy);
+        }
+    }
     curl_slist_free_all(c->hdrs);
     list_unlink(c);
     u->n_active--;
@@ -456,6 +467,8 @@ void lf_upstream_free(struct lf_upstream *u)
     while (u->live != NULL)
         call_destroy(u->live); /* also unlinks from the reap list's owner: clear it below */
     u->reap = NULL;
+    while (u->n_pool > 0)
+        curl_easy_cleanup(u->pool[--u->n_pool]);
     curl_multi_cleanup(u->multi); /* closes the cached connections (sock_cb REMOVE may run) */
     h2o_socket_read_stop(u->sock);
     h2o_socket_close(u->sock); /* closes epfd */
@@ -523,7 +536,7 @@ struct lf_upstream_call *lf_upstream_start(struct lf_upstream *u, const struct l
         timeout_ms = u->cfg.default_timeout_ms;
     connect_ms = u->cfg.connect_timeout_ms < timeout_ms ? u->cfg.connect_timeout_ms : timeout_ms;
 
-    e = c->easy = curl_easy_init();
+    e = c->easy = u->n_pool > 0 ? u->pool[--u->n_pool] : curl_easy_init();
     if (e == NULL || req->url == NULL)
         goto Fail;
     c->url = lf_strdup(req->url);
