@@ -1,113 +1,20 @@
 /*
- * tests/unit/scorers/harness.c - dlopen loader and fake host API for the scorer tests
+ * tests/unit/scorers/harness.c - dlopen loader for the scorer tests (host table: tests/unit/common/fake_host.c)
  * SPDX-License-Identifier: MIT
  */
 #include "harness.h"
 
+#include "../common/fake_host.h"
+
 #include <dlfcn.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static void h_log(int level, const char *plugin, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "[%d] %s: ", level, plugin);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-static void *h_alloc(size_t n)
-{
-    return malloc(n ? n : 1);
-}
-
-static void *h_realloc(void *p, size_t n)
-{
-    return realloc(p, n ? n : 1);
-}
-
-static void h_free(void *p)
-{
-    free(p);
-}
-
-static uint64_t h_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t h_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000ULL + (uint64_t)ts.tv_nsec / 1000000ULL;
-}
-
-static const char *h_cfg_string(const void *cfg, const char *key)
-{
-    (void)cfg;
-    (void)key;
-    return NULL;
-}
-
-static int h_cfg_number(const void *cfg, const char *key, double *out)
-{
-    (void)cfg;
-    (void)key;
-    (void)out;
-    return 0;
-}
-
-static int h_cfg_bool(const void *cfg, const char *key, int *out)
-{
-    (void)cfg;
-    (void)key;
-    (void)out;
-    return 0;
-}
-
-static const char *h_cfg_json(const void *cfg, const char *key)
-{
-    (void)cfg;
-    (void)key;
-    return NULL;
-}
-
-static void h_metric_add(const char *plugin, const char *name, double value)
-{
-    (void)plugin;
-    (void)name;
-    (void)value;
-}
-
-static const struct lf_host_api host = {
-    .struct_size = sizeof(struct lf_host_api),
-    .abi_major = LF_PLUGIN_ABI_MAJOR,
-    .abi_minor = LF_PLUGIN_ABI_MINOR,
-    .log = h_log,
-    .alloc = h_alloc,
-    .realloc = h_realloc,
-    .free = h_free,
-    .now_ns = h_now_ns,
-    .wall_ms = h_wall_ms,
-    .config_string = h_cfg_string,
-    .config_number = h_cfg_number,
-    .config_bool = h_cfg_bool,
-    .config_json = h_cfg_json,
-    .metric_add = h_metric_add,
-};
 
 const struct lf_host_api *th_host(void)
 {
-    return &host;
+    return fake_host();
 }
 
 int th_load(const char *dir, const char *name, struct th_plugin *p)
@@ -128,7 +35,7 @@ int th_load(const char *dir, const char *name, struct th_plugin *p)
     if (p->desc == NULL || p->desc->abi_major != LF_PLUGIN_ABI_MAJOR || p->desc->kind != LF_PLUGIN_KIND_SCORER ||
         strcmp(p->desc->name, name) != 0 || p->desc->score == NULL)
         return -1;
-    struct lf_plugin_init_args args = {sizeof(args), &host, name, NULL, "{}", 2};
+    struct lf_plugin_init_args args = {sizeof(args), fake_host(), name, NULL, "{}", 2};
     if (p->desc->init != NULL && p->desc->init(&args, &p->state) != LF_OK)
         return -1;
     return 0;

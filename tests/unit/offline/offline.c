@@ -1,9 +1,10 @@
 /*
- * tests/unit/offline.c - the offline provider .so: every type and age group validates against its schema
+ * tests/unit/offline/offline.c - the offline provider .so: every type and age group validates against its schema
  * SPDX-License-Identifier: MIT
  *
  * Loads the real build output LF_BUILD_DIR/lib/lafactoria/providers/offline.so with dlopen and a small
- * fake host API, the way the core does, and checks its output with the core's own validator.
+ * fake host API (tests/unit/common/fake_host.c), the way the core does, and checks its output with the
+ * core's own validator.
  */
 #include <dlfcn.h>
 #include <setjmp.h>
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -24,6 +24,8 @@
 #include "repair.h"
 #include "schema.h"
 
+#include "../common/fake_host.h"
+
 #define SO_PATH LF_BUILD_DIR "/lib/lafactoria/providers/offline.so"
 
 static const char *const ages[] = {"elementary", "middle_school", "high_school", "college", "adult_learning",
@@ -33,112 +35,12 @@ static void *so;
 static const struct lf_plugin_descriptor *desc;
 static void *pstate;
 static struct lf_content_types *reg;
-static long live_allocs;
-
-__attribute__((format(printf, 3, 4))) static void fake_log(int level, const char *plugin, const char *fmt, ...)
-{
-    va_list ap;
-    (void)level;
-    fprintf(stderr, "[%s] ", plugin);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-static void *fake_alloc(size_t n)
-{
-    live_allocs++;
-    return malloc(n);
-}
-
-static void *fake_realloc(void *p, size_t n)
-{
-    if (p == NULL) {
-        live_allocs++;
-    }
-    return realloc(p, n);
-}
-
-static void fake_free(void *p)
-{
-    if (p != NULL) {
-        live_allocs--;
-    }
-    free(p);
-}
-
-static uint64_t fake_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t fake_wall_ms(void)
-{
-    return 0;
-}
-
-static const char *fake_config_string(const void *cfg, const char *key)
-{
-    (void)cfg;
-    (void)key;
-    return NULL;
-}
-
-static int fake_config_number(const void *cfg, const char *key, double *out)
-{
-    (void)cfg;
-    (void)key;
-    (void)out;
-    return 0;
-}
-
-static int fake_config_bool(const void *cfg, const char *key, int *out)
-{
-    (void)cfg;
-    (void)key;
-    (void)out;
-    return 0;
-}
-
-static const char *fake_config_json(const void *cfg, const char *key)
-{
-    (void)cfg;
-    (void)key;
-    return NULL;
-}
-
-static void fake_metric_add(const char *plugin, const char *name, double value)
-{
-    (void)plugin;
-    (void)name;
-    (void)value;
-}
-
-static const struct lf_host_api host = {
-    .struct_size = sizeof(struct lf_host_api),
-    .abi_major = LF_PLUGIN_ABI_MAJOR,
-    .abi_minor = LF_PLUGIN_ABI_MINOR,
-    .log = fake_log,
-    .alloc = fake_alloc,
-    .realloc = fake_realloc,
-    .free = fake_free,
-    .now_ns = fake_now_ns,
-    .wall_ms = fake_wall_ms,
-    .config_string = fake_config_string,
-    .config_number = fake_config_number,
-    .config_bool = fake_config_bool,
-    .config_json = fake_config_json,
-    .metric_add = fake_metric_add,
-};
 
 static int setup(void **state)
 {
     char err[512];
     lf_plugin_entry_fn entry;
-    struct lf_plugin_init_args args = {sizeof(args), &host, "offline", NULL, "{}", 2};
+    struct lf_plugin_init_args args = {sizeof(args), fake_host(), "offline", NULL, "{}", 2};
     (void)state;
     so = dlopen(SO_PATH, RTLD_NOW | RTLD_LOCAL);
     if (so == NULL) {
@@ -168,10 +70,10 @@ static int teardown(void **state)
 
 static void free_result(struct lf_gen_result *r)
 {
-    fake_free(r->text);
-    fake_free(r->model);
-    fake_free(r->finish_reason);
-    fake_free(r->error_message);
+    fake_host()->free(r->text);
+    fake_host()->free(r->model);
+    fake_host()->free(r->finish_reason);
+    fake_host()->free(r->error_message);
     memset(r, 0, sizeof(*r));
 }
 
@@ -270,7 +172,7 @@ static void test_all_types_all_ages(void **state)
             json_decref(c);
         }
     }
-    assert_int_equal(live_allocs, 1); /* only the plugin state is alive */
+    assert_int_equal(fake_host_live_allocs(), 1); /* only the plugin state is alive */
 }
 
 /* Words per sentence of the content's prose. */
@@ -421,17 +323,17 @@ static void test_speed(void **state)
         req.learning_objectives_json = objectives_json;
         req.output_schema_json = t->schema_json;
         req.output_schema_json_len = t->schema_json_len;
-        t0 = fake_now_ns();
+        t0 = fake_host()->now_ns();
         for (int k = 0; k < N; k++) {
-            uint64_t t1 = fake_now_ns(), d;
+            uint64_t t1 = fake_host()->now_ns(), d;
             memset(&res, 0, sizeof(res));
             res.struct_size = sizeof(res);
             assert_int_equal(desc->generate(pstate, &req, &res), LF_OK);
             free_result(&res);
-            d = fake_now_ns() - t1;
+            d = fake_host()->now_ns() - t1;
             best = d < best ? d : best;
         }
-        dt = (fake_now_ns() - t0) / N;
+        dt = (fake_host()->now_ns() - t0) / N;
         printf("offline generate %-26s mean %6.1f us, best %6.1f us per generation\n", t->id, (double)dt / 1000.0,
                (double)best / 1000.0);
         /* informational only: the speed target is checked by bench/ (lf-bench-pipeline), not by a timed test */
@@ -449,7 +351,7 @@ static int latency_number(const void *cfg, const char *key, double *out)
 
 static void test_latency_config(void **state)
 {
-    struct lf_host_api h2 = host;
+    struct lf_host_api h2 = *fake_host();
     double latency = 25;
     struct lf_plugin_init_args args = {sizeof(args), &h2, "offline-slow", &latency, "{\"latency_ms\":25}", 17};
     void *st2 = NULL;
