@@ -25,6 +25,13 @@ void lf_scorer_state_destroy(void *state)
         s->host->free(s);
 }
 
+void lf_scorer_one_dimension(struct lf_score_output *out, const char *name, double value)
+{
+    out->dimensions[0].name = name;
+    out->dimensions[0].value = value;
+    out->n_dimensions = 1;
+}
+
 int lf_scorer_set_details(const struct lf_host_api *h, struct lf_score_output *out, const char *buf, size_t cap,
                           int len)
 {

@@ -21,6 +21,9 @@ int lf_scorer_state_init(const struct lf_plugin_init_args *args, void **state);
 /** destroy callback: frees a state made by lf_scorer_state_init (NULL-safe). */
 void lf_scorer_state_destroy(void *state);
 
+/** Report a single dimension: out->dimensions[0] = {name, value}, n_dimensions = 1. */
+void lf_scorer_one_dimension(struct lf_score_output *out, const char *name, double value);
+
 /**
  * Set out->details_json to a host->alloc'd copy of buf, whose length snprintf reported as len into a buffer of
  * cap bytes. Returns LF_EINTERNAL when snprintf failed or truncated (len < 0 or len >= cap), else LF_OK (also

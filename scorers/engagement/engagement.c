@@ -60,9 +60,7 @@ static int en_score(void *state, const struct lf_score_input *in, struct lf_scor
         va = st.sentence_len_mean > 0 ? lf_text_clamp01(st.sentence_len_sd / st.sentence_len_mean / 0.5) : 0;
         score = lf_text_clamp01(0.25 * q + 0.20 * ex + 0.20 * rw + 0.20 * ad + 0.15 * va);
     }
-    out->dimensions[0].name = "engagement";
-    out->dimensions[0].value = score;
-    out->n_dimensions = 1;
+    lf_scorer_one_dimension(out, "engagement", score);
 
     char buf[384];
     int len = snprintf(buf, sizeof(buf),

@@ -328,9 +328,7 @@ static int fa_score(void *state, const struct lf_score_input *in, struct lf_scor
     double bonus = fmin(0.10, 0.02 * (double)nhedge + 0.03 * (double)ncite);
     double abs_pen = fmin(0.30, 0.10 * (double)nabs);
     double score = 0.90 + bonus - 0.35 * (double)nmis - 0.30 * (double)wrong - 0.20 * (double)contra - abs_pen;
-    out->dimensions[0].name = "factual_accuracy";
-    out->dimensions[0].value = lf_text_clamp01(score);
-    out->n_dimensions = 1;
+    lf_scorer_one_dimension(out, "factual_accuracy", lf_text_clamp01(score));
 
     char buf[384];
     int len = snprintf(buf, sizeof(buf),

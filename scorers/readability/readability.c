@@ -89,9 +89,7 @@ static int rd_score(void *state, const struct lf_score_input *in, struct lf_scor
         germane = lf_text_clamp01((double)(cues + st.questions) * 1000.0 / (double)st.words / 20.0);
     }
 
-    out->dimensions[0].name = "age_appropriateness";
-    out->dimensions[0].value = score;
-    out->n_dimensions = 1;
+    lf_scorer_one_dimension(out, "age_appropriateness", score);
 
     char buf[512];
     int len = snprintf(buf, sizeof(buf),
