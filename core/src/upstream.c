@@ -131,11 +131,23 @@ static void schedule_soon(struct lf_upstream *u)
         h2o_timeout_link(u->loop, &u->zero_timeout, &u->zero_entry);
 }
 
-/* After curl's timeouts ran: make sure the timerfd covers the deadline curl last asked for. */
+/* Make sure the timerfd covers the deadline curl last asked for. */
 static void rearm_if_needed(struct lf_upstream *u)
 {
     if (u->want_ns != 0 && (u->tfd_ns == 0 || u->want_ns < u->tfd_ns))
         arm_tfd(u, u->want_ns);
+}
+
+static void socket_action(struct lf_upstream *u, curl_socket_t s, int flags);
+
+/* Run curl's due timeouts. curl's timer is one-shot: a deadline that was due is consumed (curl reports the
+   next one, if any, from inside socket_action); a deadline not yet due (the timerfd was armed earlier for a
+   deadline since replaced by a later one) stays wanted, since curl does not repeat an unchanged deadline. */
+static void run_timeouts(struct lf_upstream *u)
+{
+    if (u->want_ns != 0 && u->want_ns <= now_ns())
+        u->want_ns = 0;
+    socket_action(u, CURL_SOCKET_TIMEOUT, 0);
 }
 
 static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
@@ -172,7 +184,8 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
             h2o_timeout_unlink(&u->zero_entry);
         return 0;
     }
-    u->want_ns = now_ns() + (uint64_t)timeout_ms * 1000000u;
+    /* curl rounds the time left down to whole ms: add 1 ms so that its timer is due when ours fires */
+    u->want_ns = now_ns() + (uint64_t)(timeout_ms + (timeout_ms > 0)) * 1000000u;
     if (timeout_ms == 0) {
         schedule_soon(u);
         return 0;
@@ -325,7 +338,7 @@ static void on_zero(h2o_timeout_entry_t *entry)
     struct lf_upstream *u = H2O_STRUCT_FROM_MEMBER(struct lf_upstream, zero_entry, entry);
 
     u->in_zero = 1;
-    socket_action(u, CURL_SOCKET_TIMEOUT, 0);
+    run_timeouts(u);
     check_multi_info(u);
     u->in_zero = 0;
     rearm_if_needed(u);
@@ -347,7 +360,7 @@ static void on_ready(h2o_socket_t *sock, const char *err)
                 uint64_t x;
                 (void)!read(u->tfd, &x, sizeof(x));
                 u->tfd_ns = 0;
-                socket_action(u, CURL_SOCKET_TIMEOUT, 0);
+                run_timeouts(u);
                 rearm_if_needed(u);
                 continue;
             }
