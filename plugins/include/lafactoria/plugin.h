@@ -154,7 +154,7 @@ struct lf_host_api {
     int (*config_number)(const void *cfg, const char *key, double *out);
     int (*config_bool)(const void *cfg, const char *key, int *out);
     const char *(*config_json)(const void *cfg, const char *key);
-    /** Add `value` to the plugin's counter `name` (exported as lafactoria_plugin_counter{plugin,name}). */
+    /** Add `value` to the plugin's counter `name` (exported as lafactoria_plugin_metric_total{plugin,name}). */
     void (*metric_add)(const char *plugin, const char *name, double value);
 };
 
