@@ -31,6 +31,7 @@
 
 static struct lf_config *boot_config; /* a copy of the first configuration, for server-level settings */
 static char *user_key, *admin_key;
+static char user_sha[65], admin_sha[65]; /* SHA-256 of the bootstrap keys, computed once */
 static atomic_ullong generation_counter;
 static pthread_mutex_t reload_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -101,6 +102,8 @@ int lf_app_init(struct lf_config *config, char *err, size_t errlen)
     } else {
         admin_key = lf_strdup(config->admin_key);
     }
+    lf_sha256_hex(user_key, strlen(user_key), user_sha);
+    lf_sha256_hex(admin_key, strlen(admin_key), admin_sha);
     if (strcmp(user_key, admin_key) == 0) {
         snprintf(err, errlen, "LA_FACTORIA_API_KEY and LA_FACTORIA_ADMIN_KEY must differ");
         lf_config_free(config);
@@ -189,10 +192,11 @@ int lf_app_authorize(struct lf_http *h)
     int role = LF_ROLE_NONE;
     char sha[65];
     if (b == 1) {
+        /* one digest per request, compared in constant time with the bootstrap keys' digests */
         lf_sha256_hex(tok, len, sha);
-        if (lf_consttime_eq(tok, len, admin_key, strlen(admin_key)))
+        if (lf_consttime_memeq(sha, admin_sha, 64))
             role = LF_ROLE_ADMIN;
-        else if (lf_consttime_eq(tok, len, user_key, strlen(user_key)))
+        else if (lf_consttime_memeq(sha, user_sha, 64))
             role = LF_ROLE_USER;
         if (role != LF_ROLE_NONE) {
             snprintf(h->user_id, sizeof(h->user_id), "%s", LF_DB_SYSTEM_USER_ID);

@@ -86,6 +86,15 @@ void lf_sha256_hex(const void *data, size_t len, char *out)
     out[64] = '\0';
 }
 
+int lf_consttime_memeq(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < n; ++i)
+        diff |= (unsigned char)(x[i] ^ y[i]);
+    return diff == 0;
+}
+
 int lf_consttime_eq(const char *a, size_t alen, const char *b, size_t blen)
 {
     /* compare digests so that the time does not even depend on the common prefix or the lengths */
@@ -93,10 +102,7 @@ int lf_consttime_eq(const char *a, size_t alen, const char *b, size_t blen)
     unsigned int n = 0;
     EVP_Digest(a, alen, da, &n, EVP_sha256(), NULL);
     EVP_Digest(b, blen, db, &n, EVP_sha256(), NULL);
-    unsigned char diff = (unsigned char)(alen != blen);
-    for (int i = 0; i < 32; ++i)
-        diff |= (unsigned char)(da[i] ^ db[i]);
-    return diff == 0;
+    return lf_consttime_memeq(da, db, sizeof(da)) & (alen == blen);
 }
 
 long lf_utf8_length(const char *s, size_t len)

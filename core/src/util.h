@@ -27,6 +27,9 @@ void lf_uuid_v4(char *out);
 /** Hex SHA-256 of data into out (>= 65 bytes). */
 void lf_sha256_hex(const void *data, size_t len, char *out);
 
+/** Constant-time equality of two buffers of the same length n. */
+int lf_consttime_memeq(const void *a, const void *b, size_t n);
+
 /** Constant-time equality of two byte strings (time depends only on the lengths). */
 int lf_consttime_eq(const char *a, size_t alen, const char *b, size_t blen);
 

@@ -24,6 +24,9 @@ static void test_consttime(void **s)
     assert_true(lf_consttime_eq("", 0, "", 0));
     /* embedded NULs are compared as bytes */
     assert_false(lf_consttime_eq("a\0b", 3, "a\0c", 3));
+    assert_true(lf_consttime_memeq("abcdef", "abcdef", 6));
+    assert_false(lf_consttime_memeq("abcdef", "abcdeg", 6));
+    assert_false(lf_consttime_memeq("xbcdef", "abcdef", 6));
 }
 
 static void test_sha256(void **s)
