@@ -319,9 +319,9 @@ test('dashboard: loads with no console errors or failed requests, shows live fig
 
 test('dashboard: without a key it uses public endpoints only and still has no errors', async () => {
     const {page, problems} = await watchedPage();
+    /* no key from the start: a reload after the first load would abort its requests (ERR_ABORTED) itself */
+    await page.addInitScript(() => localStorage.removeItem('lafactoria.apiKey'));
     await page.goto(base + '/static/monitor.html');
-    await page.evaluate(() => localStorage.removeItem('lafactoria.apiKey'));
-    await page.reload();
     await page.waitForFunction(() => document.getElementById('last-update').textContent !== 'never');
     assert.match(await page.locator('#providers-source').innerText(), /health\/detailed/);
     assert.ok(await page.locator('#providers tbody tr').count() >= 1);
