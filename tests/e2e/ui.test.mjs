@@ -267,15 +267,15 @@ test('generation UI: batch mode renders FAQ, outline tree and reading questions 
 test('dashboard: loads with no console errors or failed requests, shows live figures, refreshes', async () => {
     const {page, problems} = await watchedPage();
     await page.clock.install();
-    await page.goto(base + '/static/monitor.html');
-    await page.evaluate((k) => localStorage.setItem('lafactoria.apiKey', k), key);
+    /* the key is in place before the first load (a reload would abort that load's requests itself) */
+    await page.addInitScript((k) => localStorage.setItem('lafactoria.apiKey', k), key);
     let healthCalls = 0;
     page.on('request', (r) => {
         if (r.url().endsWith('/api/v1/health/detailed')) {
             healthCalls++;
         }
     });
-    await page.reload();
+    await page.goto(base + '/static/monitor.html');
     await page.waitForFunction(() => document.getElementById('last-update').textContent !== 'never');
     const status = (await page.locator('#overall-status').innerText()).trim();
     assert.match(status, /^(healthy|degraded|unhealthy)$/);
