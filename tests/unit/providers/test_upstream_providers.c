@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "fake_upstream_proc.h"
 #include "sse.h"
 #include "upstream.h"
 
@@ -278,63 +279,12 @@ static void control(const char *provider, const char *fault, int count)
     assert_true(a.done);
 }
 
-/* Wait until the fake accepts connections (at most 5 s). */
-static int wait_listening(int port)
-{
-    struct sockaddr_in a;
-    int i, s, ok = 0;
-
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    for (i = 0; i < 500 && !ok; i++) {
-        s = socket(AF_INET, SOCK_STREAM, 0);
-        ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
-        close(s);
-        if (!ok)
-            usleep(10000);
-    }
-    return ok ? 0 : -1;
-}
-
-static int start_fake(void)
-{
-    int pfd[2];
-    char buf[128] = "";
-    ssize_t n = 0;
-    size_t off;
-
-    if (pipe(pfd) != 0)
-        return -1;
-    fake_pid = fork();
-    if (fake_pid == 0) {
-        char script[512];
-        snprintf(script, sizeof(script), "%s/tests/fakes/fake_upstreams.py", LF_SOURCE_DIR);
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        execlp("python3", "python3", script, "0", (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    for (off = 0; off < sizeof(buf) - 1 && strchr(buf, '\n') == NULL; off += (size_t)n) {
-        n = read(pfd[0], buf + off, sizeof(buf) - 1 - off);
-        if (n <= 0)
-            break;
-        buf[off + (size_t)n] = '\0';
-    }
-    close(pfd[0]);
-    if (sscanf(buf, "READY %d", &fake_port) != 1)
-        return -1;
-    return wait_listening(fake_port);
-}
-
 static int setup(void **st)
 {
     (void)st;
     signal(SIGPIPE, SIG_IGN);
     keep = json_array();
-    if (start_fake() != 0 || lf_upstream_global_init() != LF_OK)
+    if (lf_test_fake_start(LF_SOURCE_DIR, &fake_pid, &fake_port) != 0 || lf_upstream_global_init() != LF_OK)
         return -1;
     loop = h2o_evloop_create();
     up = lf_upstream_new(loop, NULL);
@@ -343,14 +293,12 @@ static int setup(void **st)
 
 static int teardown(void **st)
 {
-    int status;
     (void)st;
     lf_upstream_free(up);
     h2o_evloop_run(loop, 0);
     h2o_evloop_destroy(loop);
     lf_upstream_global_cleanup();
-    kill(fake_pid, SIGTERM);
-    waitpid(fake_pid, &status, 0);
+    lf_test_fake_stop(fake_pid);
     json_decref(keep);
     return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * tests/unit/upstream.c - the async upstream client on a real h2o evloop against the fake upstreams on loopback
+ * tests/unit/upstream/upstream.c - the async upstream client on a real h2o evloop against the fake upstreams on loopback
  * SPDX-License-Identifier: MIT
  *
  * Starts tests/fakes/fake_upstreams.py, then: 200 concurrent calls, a timeout, a refused connection, a dropped
@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "fake_upstream_proc.h"
 #include "sse.h"
 #include "upstream.h"
 
@@ -39,62 +40,11 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Wait until the fake accepts connections (at most 5 s). */
-static int wait_listening(int port)
-{
-    struct sockaddr_in a;
-    int i, s, ok = 0;
-
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    for (i = 0; i < 500 && !ok; i++) {
-        s = socket(AF_INET, SOCK_STREAM, 0);
-        ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
-        close(s);
-        if (!ok)
-            usleep(10000);
-    }
-    return ok ? 0 : -1;
-}
-
-static int start_fake(void)
-{
-    int pfd[2];
-    char buf[128];
-    ssize_t n;
-    size_t off = 0;
-
-    if (pipe(pfd) != 0)
-        return -1;
-    fake_pid = fork();
-    if (fake_pid == 0) {
-        char script[512];
-        snprintf(script, sizeof(script), "%s/tests/fakes/fake_upstreams.py", LF_SOURCE_DIR);
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        execlp("python3", "python3", script, "0", (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    while (off < sizeof(buf) - 1 && (n = read(pfd[0], buf + off, sizeof(buf) - 1 - off)) > 0) {
-        off += (size_t)n;
-        buf[off] = '\0';
-        if (strchr(buf, '\n') != NULL)
-            break;
-    }
-    close(pfd[0]);
-    if (sscanf(buf, "READY %d", &fake_port) != 1)
-        return -1;
-    return wait_listening(fake_port);
-}
-
 static int group_setup(void **st)
 {
     (void)st;
     signal(SIGPIPE, SIG_IGN);
-    if (start_fake() != 0)
+    if (lf_test_fake_start(LF_SOURCE_DIR, &fake_pid, &fake_port) != 0)
         return -1;
     if (lf_upstream_global_init() != LF_OK)
         return -1;
@@ -105,14 +55,12 @@ static int group_setup(void **st)
 
 static int group_teardown(void **st)
 {
-    int status;
     (void)st;
     lf_upstream_free(up);
     h2o_evloop_run(loop, 0); /* let h2o dispose the closed socket */
     h2o_evloop_destroy(loop);
     lf_upstream_global_cleanup();
-    kill(fake_pid, SIGTERM);
-    waitpid(fake_pid, &status, 0);
+    lf_test_fake_stop(fake_pid);
     return 0;
 }
 
