@@ -9,8 +9,9 @@ import sys
 import time
 
 port, stop = int(sys.argv[1]), sys.argv[2]
-lat, fail = [], 0
+lat, fail, slow = [], 0, []
 c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+begin = time.perf_counter()
 while not os.path.exists(stop):
     t0 = time.perf_counter()
     try:
@@ -19,6 +20,8 @@ while not os.path.exists(stop):
         r.read()
         if r.status == 200:
             lat.append((time.perf_counter() - t0) * 1000)
+            if lat[-1] > 10:
+                slow.append("%.0f ms at %.2f s" % (lat[-1], t0 - begin))
         else:
             fail += 1
     except (OSError, http.client.HTTPException):
@@ -36,3 +39,5 @@ def pct(p):
 print("/health (separate process, every 20 ms): n=%d fail=%d p50 %.2f ms p90 %.2f ms p99 %.2f ms max %.2f ms; "
       "over 10 ms: %d" % (len(lat), fail, pct(.5), pct(.9), pct(.99), lat[-1] if lat else float("nan"),
                           sum(1 for v in lat if v > 10)))
+if slow:
+    print("  over 10 ms (latency at time since the probe started): " + ", ".join(slow))

@@ -143,6 +143,7 @@ struct field {
 
 static const char *const strategies[] = {"cost", "priority", "latency", "weighted", NULL};
 static const char *const gates[] = {"best_effort", "reject", NULL};
+static const char *const http_versions[] = {"auto", "1.1", NULL}; /* index = enum lf_upstream_http */
 
 static const struct field server_fields[] = {
     {"host", F_STRING, 1, 0, NULL, NULL},
@@ -208,6 +209,8 @@ static const struct field provider_fields[] = {{"name", F_STRING, 1, 0, NULL, NU
                                                {"retry", F_OBJECT, 1, 0, retry_fields, NULL},
                                                {"circuit", F_OBJECT, 1, 0, circuit_fields, NULL},
                                                {"health_probe_interval_ms", F_INT, 0, 86400000, NULL, NULL},
+                                               {"http_version", F_STRING, 1, 0, NULL, http_versions},
+                                               {"tls_ca_file", F_STRING, 1, 0, NULL, NULL},
                                                {NULL, 0, 0, 0, NULL, NULL}};
 static const struct field scorer_fields[] = {{"name", F_STRING, 1, 0, NULL, NULL},
                                              {"plugin", F_STRING, 1, 0, NULL, NULL},
@@ -606,6 +609,17 @@ static int build(json_t *root, const char *origin, struct lf_config **out, char 
         pc->circuit_cooldown_ms = (int)get_int(p, "circuit", "cooldown_ms", 0);
         pc->circuit_max_cooldown_ms = (int)get_int(p, "circuit", "max_cooldown_ms", 0);
         pc->health_probe_interval_ms = (int)get_int(p, "health_probe_interval_ms", NULL, 0);
+        char *hv = get_str(p, "http_version", NULL, NULL);
+        for (int k = 0; hv != NULL && http_versions[k] != NULL; ++k)
+            if (strcmp(hv, http_versions[k]) == 0)
+                pc->http_version = k;
+        lf_free(hv);
+        pc->tls_ca_file = get_str(p, "tls_ca_file", NULL, NULL);
+        if (pc->tls_ca_file != NULL && access(pc->tls_ca_file, R_OK) != 0) {
+            fail(err, errlen, "%s: $.providers[%zu].tls_ca_file: cannot read \"%s\": %s", origin, i, pc->tls_ca_file,
+                 strerror(errno));
+            goto Exit;
+        }
     }
     json_t *scorers = json_object_get(root, "scorers");
     c->nscorers = json_array_size(scorers);
@@ -751,6 +765,9 @@ json_t *lf_config_to_json_masked(const struct lf_config *c)
                       "daily_usd", p->budget_daily_usd, "monthly_usd", p->budget_monthly_usd, "retry", "attempts",
                       p->retries, "backoff_ms", p->retry_backoff_ms));
         json_t *po = json_array_get(providers, json_array_size(providers) - 1);
+        json_object_set_new(po, "http_version", json_string(http_versions[p->http_version]));
+        if (p->tls_ca_file != NULL)
+            json_object_set_new(po, "tls_ca_file", json_string(p->tls_ca_file));
         json_object_set_new(po, "circuit",
                             json_pack("{s:i,s:f,s:i,s:i,s:i,s:i}", "failure_threshold", p->circuit_failure_threshold,
                                       "error_ratio", p->circuit_error_ratio, "window_ms", p->circuit_window_ms,
@@ -792,6 +809,7 @@ void lf_config_free(struct lf_config *c)
     for (size_t i = 0; i < c->nproviders; ++i) {
         lf_free(c->providers[i].name);
         lf_free(c->providers[i].plugin);
+        lf_free(c->providers[i].tls_ca_file);
         json_decref(c->providers[i].config);
     }
     for (size_t i = 0; i < c->nscorers; ++i) {

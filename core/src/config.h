@@ -33,6 +33,8 @@ struct lf_provider_conf {
     int circuit_cooldown_ms;
     int circuit_max_cooldown_ms;
     int health_probe_interval_ms; /* active health probe period (0 = off; plugins with build_probe only) */
+    int http_version;             /* enum lf_upstream_http: "auto" (default) or "1.1" */
+    char *tls_ca_file;            /* PEM bundle verifying this upstream instead of the system store, or NULL */
 };
 
 struct lf_scorer_conf {

@@ -123,7 +123,8 @@ static void start_probe(struct probe *pr, struct lf_registry *reg, struct lf_pro
     atomic_fetch_add(&reg->refs, 1);
     pr->reg = reg;
     pr->rt = p->rt;
-    pr->call = lf_upstream_start(probe_worker->upstream, &pr->hreq, timeout, on_probe_done, NULL, pr);
+    struct lf_upstream_opts uo = {(enum lf_upstream_http)p->conf->http_version, p->conf->tls_ca_file};
+    pr->call = lf_upstream_start(probe_worker->upstream, &pr->hreq, timeout, &uo, on_probe_done, NULL, pr);
     if (pr->call == NULL) {
         struct lf_upstream_result r;
         memset(&r, 0, sizeof(r));

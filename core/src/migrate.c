@@ -141,7 +141,7 @@ enum lf_err lf_migrate_run_ex(const char *conninfo, const char *migrations_dir, 
     size_t nmigs = 0;
     char *sql = NULL;
     int locked = 0, nApplied = 0;
-    char dummy[1];
+    char dummy[256]; /* errors of cleanup statements are dropped; sized so that snprintf never truncates noisily */
 
     if (err == NULL || errlen == 0) {
         err = dummy;

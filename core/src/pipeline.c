@@ -45,7 +45,8 @@ struct lf_gen {
     int chat;
 
     char id[37];
-    char *prompt;
+    char *prompt;      /* rendered for each attempt's request and freed once it is built (see send_attempt) */
+    size_t prompt_len; /* kept for usage estimates */
     uint64_t start_ns;
     uint64_t deadline_ms; /* monotonic */
 
@@ -320,7 +321,7 @@ static void settle_budgets(struct lf_gen *g, double cost)
 static void estimate_usage(struct lf_gen *g, struct lf_gen_result *r)
 {
     if (r->usage.prompt_tokens == 0 && r->usage.completion_tokens == 0) {
-        size_t plen = g->prompt != NULL ? strlen(g->prompt) : (g->messages_json ? strlen(g->messages_json) : 0);
+        size_t plen = !g->chat ? g->prompt_len : (g->messages_json ? strlen(g->messages_json) : 0);
         r->usage.prompt_tokens = plen / 4 + 1;
         r->usage.completion_tokens = r->text_len / 4 + 1;
         r->usage.estimated = 1;
@@ -550,8 +551,10 @@ static void fill_greq(struct lf_gen *g, struct lf_provider *p)
     if (!g->chat) {
         q->system_prompt = g->type->system_prompt;
         q->system_prompt_len = g->type->system_prompt ? strlen(g->type->system_prompt) : 0;
+        if (g->prompt == NULL) /* a retry, failover or regeneration: render again (~10 us) */
+            g->prompt = lf_prompt_render(g->type, g->topic, g->age_group, g->requirements, g->objectives);
         q->prompt = g->prompt;
-        q->prompt_len = strlen(g->prompt);
+        q->prompt_len = g->prompt_len;
         q->output_schema_json = g->type->schema_json;
         q->output_schema_json_len = strlen(g->type->schema_json);
         q->max_tokens = g->type->max_tokens;
@@ -650,14 +653,19 @@ static void send_attempt(struct lf_gen *g, uint32_t pos)
         uint32_t timeout = g->hreq.timeout_ms ? g->hreq.timeout_ms : (uint32_t)g->reg->config->attempt_timeout_ms;
         if (timeout > left)
             timeout = (uint32_t)left;
-        g->call = lf_upstream_start(g->w->upstream, &g->hreq, timeout, on_upstream_done,
+        struct lf_upstream_opts uo = {(enum lf_upstream_http)p->conf->http_version, p->conf->tls_ca_file};
+        g->call = lf_upstream_start(g->w->upstream, &g->hreq, timeout, &uo, on_upstream_done,
                                     g->greq.stream ? on_upstream_data : NULL, g);
+        free_hreq(&g->hreq); /* copied by the upstream client: not held for the whole call */
+        /* the request holds the prompt now: do not keep a second copy for every call in flight */
+        lf_free(g->prompt);
+        g->prompt = NULL;
+        g->greq.prompt = NULL; /* prompt_len stays: plugins estimate usage from it (plugin.h) */
         if (g->call == NULL) {
             struct lf_gen_result r;
             memset(&r, 0, sizeof(r));
             r.failure = LF_FAILURE_CONNECT_ERROR;
             r.error_message = strdup("could not start the upstream request");
-            free_hreq(&g->hreq);
             on_result(g, &r);
         }
         return;
@@ -818,10 +826,11 @@ struct lf_gen *lf_gen_start(struct lf_worker *w, struct lf_registry *reg, const 
             goto Out;
         }
         g->prompt = lf_prompt_render(g->type, g->topic, g->age_group, g->requirements, g->objectives);
+        g->prompt_len = strlen(g->prompt);
         const char *per = json_string_value(json_object_get(reg->config->per_content_type, g->content_type));
         if (per != NULL)
             lf_router_strategy_parse(per, &strategy);
-        prompt_tokens = (strlen(g->prompt) + (g->type->system_prompt ? strlen(g->type->system_prompt) : 0)) / 4 + 1;
+        prompt_tokens = (g->prompt_len + (g->type->system_prompt ? strlen(g->type->system_prompt) : 0)) / 4 + 1;
         completion_tokens = g->type->expected_output_tokens;
     } else {
         prompt_tokens = strlen(g->messages_json) / 4 + 1;

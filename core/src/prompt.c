@@ -273,5 +273,6 @@ char *lf_prompt_render(const struct lf_content_type *t, const char *topic, const
         start = p;
     }
     lf_sbuf_add(&b, start, (size_t)(p - start));
-    return b.p;
+    /* the prompt lives as long as its generation (retries, estimates): give back the doubling slack */
+    return lf_realloc(b.p, b.len + 1);
 }

@@ -67,6 +67,7 @@ struct lf_worker *lf_worker_private_new(void)
 {
     struct lf_worker *w = lf_calloc(1, sizeof(*w));
     w->ctx.loop = h2o_evloop_create();
+    h2o_linklist_init_anchor(&w->deferred);
     w->timeouts = lf_calloc(LF_WORKER_MAX_TIMEOUTS, sizeof(*w->timeouts));
     w->timeout_ms = lf_calloc(LF_WORKER_MAX_TIMEOUTS, sizeof(*w->timeout_ms));
     w->upstream = lf_upstream_new(w->ctx.loop, NULL);
@@ -399,6 +400,8 @@ static int match(const char *pattern, const char *path, size_t plen, h2o_iovec_t
 static void on_pool_dispose(void *p)
 {
     struct lf_http *h = p;
+    if (h2o_linklist_is_linked(&h->deferred_link)) /* the client left before its start ran: never start it */
+        h2o_linklist_unlink(&h->deferred_link);
     if (!h->responded) {
         h->gone = 1;
         if (h->on_gone != NULL)
@@ -424,6 +427,8 @@ static int is_json_content_type(h2o_iovec_t v)
         return 0;
     return v.len == n || v.base[n] == ';' || v.base[n] == ' ';
 }
+
+static int defer_start(struct lf_worker *w, struct lf_http *h);
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -517,8 +522,45 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             return 0;
         }
     }
+    if ((found->flags & LF_ROUTE_GENERATION) && defer_start(w, h))
+        return 0;
     found->fn(h);
     return 0;
+}
+
+/* ---- Deferred starts ----
+ * A burst of thousands of generation requests becomes readable in one epoll batch (h2o takes up to 256 events
+ * per iteration and runs them all). Each start costs ~0.1 ms (routing, prompt, provider request, curl), so an
+ * iteration could run for tens of ms and every cheap request in the same or the next batch (/health, metrics)
+ * would wait for it. Generation starts therefore get LF_START_BUDGET_NS of each iteration; later ones wait in
+ * FIFO order and run after the iteration (again within the budget), with the loop polling without sleeping
+ * until the queue is empty. Nothing is dropped and the order is kept; a client that leaves while queued is
+ * unlinked (on_pool_dispose). A single request on an idle worker runs at once, as before. */
+#define LF_START_BUDGET_NS 1000000u
+
+static int defer_start(struct lf_worker *w, struct lf_http *h)
+{
+    uint64_t now = lf_now_ns();
+    if (h2o_linklist_is_empty(&w->deferred)) {
+        if (w->iter_heavy_t0_ns == 0)
+            w->iter_heavy_t0_ns = now;
+        if (now - w->iter_heavy_t0_ns < LF_START_BUDGET_NS)
+            return 0;
+    }
+    h2o_linklist_insert(&w->deferred, &h->deferred_link);
+    return 1;
+}
+
+static void run_deferred(struct lf_worker *w)
+{
+    uint64_t t0 = lf_now_ns();
+    while (!h2o_linklist_is_empty(&w->deferred)) {
+        struct lf_http *h = H2O_STRUCT_FROM_MEMBER(struct lf_http, deferred_link, w->deferred.next);
+        h2o_linklist_unlink(&h->deferred_link);
+        h->route->fn(h);
+        if (lf_now_ns() - t0 >= LF_START_BUDGET_NS)
+            break;
+    }
 }
 
 /* ---- workers ---- */
@@ -587,13 +629,19 @@ static void *worker_main(void *arg)
 {
     struct lf_worker *w = arg;
     self_worker = w;
+    /* h2o gives every connection an input buffer of this capacity (8 KiB by default, thread-local) and keeps it
+       while a request waits for its upstream. Requests to this API are small (h2o's own read asks for 4 KiB at
+       a time, larger bodies grow the buffer): 4 KiB saves ~4 KB per connection held open. */
+    h2o_socket_buffer_prototype._initial_buf.capacity = 4096;
     lf_app_worker_bind(w);
     const struct lf_config *cfg = lf_app_config();
     uint64_t stop_deadline = 0;
     int shutdown_requested = 0;
 
     while (1) {
-        h2o_evloop_run(w->ctx.loop, 50);
+        w->iter_heavy_t0_ns = 0;
+        h2o_evloop_run(w->ctx.loop, h2o_linklist_is_empty(&w->deferred) ? 50 : 0);
+        run_deferred(w);
         if (atomic_load(&lf_server.stopping)) {
             if (!shutdown_requested) {
                 shutdown_requested = 1;
@@ -641,6 +689,7 @@ static int setup_worker(struct lf_worker *w, unsigned id, const struct lf_config
     if (w->listen_fd < 0)
         return -1;
     h2o_context_init(&w->ctx, h2o_evloop_create(), &globalconf);
+    h2o_linklist_init_anchor(&w->deferred);
     w->accept.ctx = &w->ctx;
     w->accept.hosts = globalconf.hosts;
     w->timeouts = lf_calloc(LF_WORKER_MAX_TIMEOUTS, sizeof(*w->timeouts));

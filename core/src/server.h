@@ -63,6 +63,10 @@ struct lf_worker {
     size_t ntimeouts;
     uint64_t rng;
     int lingering;
+    /* fairness (server.c, "Deferred starts"): generation starts beyond a time budget per loop iteration wait
+       here, so that one iteration never runs thousands of them while cheap requests (/health) queue behind */
+    h2o_linklist_t deferred;   /* struct lf_http.deferred_link, FIFO */
+    uint64_t iter_heavy_t0_ns; /* when this iteration ran its first generation start, 0 = none yet */
 };
 
 /** Per-request context (lives in req->pool). */
@@ -84,6 +88,7 @@ struct lf_http {
     int rl_set;
     long rl_limit, rl_remaining, rl_reset;
     void *data;             /* handler state */
+    h2o_linklist_t deferred_link; /* in worker->deferred while its start waits for the next loop iteration */
     void (*on_gone)(struct lf_http *h); /* called when the request is disposed before an answer */
     /* access-log extras */
     const char *log_provider;

@@ -33,6 +33,9 @@
 
 /* Finished easy handles kept per client for reuse (curl_easy_reset keeps their allocations). */
 #define EASY_POOL_MAX 64
+/* curl socket events handled per loop wake-up: each may complete a call whose done callback builds and sends
+   an answer (~0.1 ms), so a large batch would hold the loop for ms while /health waits (bench/RESULTS.md) */
+#define UPSTREAM_BATCH 16
 
 struct buf {
     char *p;
@@ -46,6 +49,7 @@ struct lf_upstream_call {
     CURL *easy;
     struct curl_slist *hdrs;
     char *url;
+    char *req_body; /* our copy of the request body, sent by curl without a copy of its own */
     lf_upstream_done_cb done;
     lf_upstream_data_cb on_data;
     void *ctx;
@@ -230,6 +234,7 @@ static void call_destroy(struct lf_upstream_call *c)
     list_unlink(c);
     u->n_active--;
     lf_free(c->url);
+    lf_free(c->req_body);
     lf_free(c->headers.p);
     lf_free(c->body.p);
     lf_free(c);
@@ -347,14 +352,14 @@ static void on_zero(h2o_timeout_entry_t *entry)
 static void on_ready(h2o_socket_t *sock, const char *err)
 {
     struct lf_upstream *u = sock->data;
-    struct epoll_event ev[64];
+    struct epoll_event ev[UPSTREAM_BATCH];
     int n, i;
 
     (void)err;
     /* One batch per wake-up: h2o watches epfd level-triggered, so events left over wake us again on the
        next loop iteration, after h2o served its own sockets (keeps /health answering under load). */
     {
-        n = epoll_wait(u->epfd, ev, 64, 0);
+        n = epoll_wait(u->epfd, ev, UPSTREAM_BATCH, 0);
         for (i = 0; i < n; i++) {
             if (ev[i].data.fd == u->tfd) {
                 uint64_t x;
@@ -455,6 +460,11 @@ struct lf_upstream *lf_upstream_new(h2o_loop_t *loop, const struct lf_upstream_c
     curl_multi_setopt(u->multi, CURLMOPT_TIMERDATA, u);
     curl_multi_setopt(u->multi, CURLMOPT_MAXCONNECTS, (long)u->cfg.max_connects);
     curl_multi_setopt(u->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    /* HTTP/2: up to 1,000 calls share one connection (curl's own cap is 100; the server's SETTINGS still
+       bound it). With curl's cap, 10,000 calls in flight opened 100+ TLS connections in a burst; with this
+       one, tens (bench/RESULTS.md, "Scale"). PIPEWAIT (below) makes new calls wait for a connection being
+       set up instead of each opening its own. */
+    curl_multi_setopt(u->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
     u->sock = h2o_evloop_socket_create(loop, u->epfd, H2O_SOCKET_FLAG_DONT_READ);
     u->sock->data = u;
     h2o_socket_read_start(u->sock, on_ready);
@@ -524,7 +534,8 @@ static struct curl_slist *build_headers(const char *hdrs)
 }
 
 struct lf_upstream_call *lf_upstream_start(struct lf_upstream *u, const struct lf_http_request *req,
-                                           uint32_t timeout_ms, lf_upstream_done_cb done,
+                                           uint32_t timeout_ms, const struct lf_upstream_opts *opts,
+                                           lf_upstream_done_cb done,
                                            lf_upstream_data_cb on_data, void *ctx)
 {
     struct lf_upstream_call *c = lf_calloc(1, sizeof(*c));
@@ -560,8 +571,14 @@ struct lf_upstream_call *lf_upstream_start(struct lf_upstream *u, const struct l
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->hdrs);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)connect_ms);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, u->cfg.disable_http2 ? (long)CURL_HTTP_VERSION_1_1
-                                                                   : (long)CURL_HTTP_VERSION_2TLS);
+    /* HTTP/2 only over TLS (ALPN): libcurl 7.88's h2c prior knowledge breaks every reused connection ("Error
+       in the HTTP2 framing layer", seen against nginx), so cleartext stays HTTP/1.1 */
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                     u->cfg.disable_http2 || (opts != NULL && opts->http == LF_UPSTREAM_HTTP_1_1)
+                         ? (long)CURL_HTTP_VERSION_1_1
+                         : (long)CURL_HTTP_VERSION_2TLS);
+    if (opts != NULL && opts->tls_ca_file != NULL)
+        curl_easy_setopt(e, CURLOPT_CAINFO, opts->tls_ca_file);
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -582,8 +599,15 @@ struct lf_upstream_call *lf_upstream_start(struct lf_upstream *u, const struct l
     } else {
         if (strcmp(method, "POST") != 0)
             curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
-        curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body ? req->body : "");
+        /* one copy of the body, held until the call ends (COPYPOSTFIELDS would make curl hold a second one
+           for every request in flight while the caller keeps its own) */
+        size_t blen = req->body ? req->body_len : 0;
+        c->req_body = lf_malloc(blen + 1);
+        if (blen > 0)
+            memcpy(c->req_body, req->body, blen);
+        c->req_body[blen] = '\0';
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->req_body);
     }
     if (curl_multi_add_handle(u->multi, e) != CURLM_OK)
         goto Fail;

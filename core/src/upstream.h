@@ -28,6 +28,20 @@ struct lf_upstream_config {
     int disable_http2;           /**< non-zero: HTTP/1.1 only (default: HTTP/2 over TLS when offered) */
 };
 
+/** HTTP version wanted for one call (a provider instance's "http_version"). */
+enum lf_upstream_http {
+    LF_UPSTREAM_HTTP_AUTO = 0, /**< HTTP/2 over TLS when the server offers it (ALPN): calls in flight to one host
+                                    share a few connections as streams; HTTP/1.1 otherwise (and over cleartext:
+                                    libcurl 7.88's h2c prior knowledge fails on every reused connection) */
+    LF_UPSTREAM_HTTP_1_1       /**< HTTP/1.1 only: one connection per call in flight */
+};
+
+/** Per-call transport options (from the provider instance's config). */
+struct lf_upstream_opts {
+    enum lf_upstream_http http;
+    const char *tls_ca_file; /**< PEM bundle to verify the upstream with instead of the system store, or NULL */
+};
+
 /** The outcome of one call, borrowed for the duration of the done callback. */
 struct lf_upstream_result {
     int status;              /**< HTTP status, 0 when no answer arrived (see failure) */
@@ -70,10 +84,12 @@ void lf_upstream_free(struct lf_upstream *u);
  * Start an HTTP call. req->method ("GET"/"POST"/...), req->url, req->headers ("Name: value" lines
  * separated by "\n") and req->body/body_len are copied: the caller may free req at once. timeout_ms is
  * the whole-call deadline (0 = req->timeout_ms, then the configured default). Never returns NULL; a call
- * that cannot even start (bad URL...) completes through done on a later loop iteration.
+ * that cannot even start (bad URL...) completes through done on a later loop iteration. opts may be
+ * NULL (defaults); cfg->disable_http2 forces HTTP/1.1 whatever it says.
  */
 struct lf_upstream_call *lf_upstream_start(struct lf_upstream *u, const struct lf_http_request *req,
-                                           uint32_t timeout_ms, lf_upstream_done_cb done,
+                                           uint32_t timeout_ms, const struct lf_upstream_opts *opts,
+                                           lf_upstream_done_cb done,
                                            lf_upstream_data_cb on_data, void *ctx);
 
 /**

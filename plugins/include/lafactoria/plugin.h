@@ -184,7 +184,8 @@ struct lf_gen_request {
     const char *learning_objectives_json; /**< JSON array or NULL */
     const char *system_prompt;
     size_t system_prompt_len;
-    const char *prompt;            /**< the rendered user prompt */
+    const char *prompt;            /**< the rendered user prompt; NULL in parse_response (prompt_len stays set):
+                                        the core does not hold a second copy while the call is in flight */
     size_t prompt_len;
     const char *messages_json;     /**< chat messages (OpenAI shape) or NULL */
     size_t messages_json_len;
@@ -346,7 +347,7 @@ struct lf_plugin_descriptor {
      * Classify and parse the answer. Always fill out->failure (LF_FAILURE_NONE on success) and, when
      * the upstream reported usage, out->usage; return LF_OK unless the plugin itself failed.
      * status 0 means the core got no HTTP answer (the core classifies connect errors and timeouts
-     * itself and does not call parse_response for them).
+     * itself and does not call parse_response for them). req->prompt is NULL here (req->prompt_len is kept).
      */
     int (*parse_response)(void *state, const struct lf_gen_request *req, const struct lf_http_response *resp,
                           struct lf_gen_result *out);

@@ -226,7 +226,7 @@ static void run(struct attempt *a, struct prov *p, const struct lf_gen_request *
     memset(&hr, 0, sizeof(hr));
     hr.struct_size = sizeof(hr);
     assert_int_equal(p->d->build_request(p->state, req, &hr), LF_OK);
-    lf_upstream_start(up, &hr, 10000, on_done, req->stream ? on_data : NULL, a);
+    lf_upstream_start(up, &hr, 10000, NULL, on_done, req->stream ? on_data : NULL, a);
     free(hr.url);
     free(hr.headers);
     free(hr.body);
@@ -272,7 +272,7 @@ static void control(const char *provider, const char *fault, int count)
     hr.body_len = strlen(body);
     if (asprintf(&hr.url, "http://127.0.0.1:%d/_control", fake_port) < 0)
         abort();
-    lf_upstream_start(up, &hr, 5000, on_done_ctl, NULL, &a);
+    lf_upstream_start(up, &hr, 5000, NULL, on_done_ctl, NULL, &a);
     free(hr.url);
     for (i = 0; i < 500 && !a.done; i++)
         h2o_evloop_run(loop, 10);

@@ -118,7 +118,7 @@ static struct lf_upstream_call *post(const char *path, const char *headers, cons
     r.headers = (char *)(uintptr_t)headers;
     r.body = (char *)(uintptr_t)body;
     r.body_len = body ? strlen(body) : 0;
-    call = lf_upstream_start(up, &r, timeout_ms, on_done, on_data, c);
+    call = lf_upstream_start(up, &r, timeout_ms, NULL, on_done, on_data, c);
     free(r.url); /* copied by lf_upstream_start */
     return call;
 }
@@ -222,7 +222,7 @@ static void test_connect_refused(void **st)
     r.url = u;
     r.body = (char *)(uintptr_t)CHAT_BODY;
     r.body_len = strlen(CHAT_BODY);
-    lf_upstream_start(up, &r, 5000, on_done, NULL, &c);
+    lf_upstream_start(up, &r, 5000, NULL, on_done, NULL, &c);
     run_until(&n, 1, 5000);
     assert_int_equal(n, 1);
     assert_int_equal(c.failure, LF_FAILURE_CONNECT_ERROR);
@@ -255,7 +255,7 @@ static void test_start_failure_is_async(void **st)
     memset(&r, 0, sizeof(r));
     r.method = "GET";
     r.url = NULL; /* cannot start */
-    lf_upstream_start(up, &r, 1000, on_done, NULL, &c);
+    lf_upstream_start(up, &r, 1000, NULL, on_done, NULL, &c);
     assert_int_equal(n, 0);
     run_until(&n, 1, 2000);
     assert_int_equal(n, 1);
@@ -266,7 +266,7 @@ static void test_start_failure_is_async(void **st)
     memset(&c, 0, sizeof(c));
     c.ndone = &n;
     r.url = (char *)(uintptr_t) "gopher://127.0.0.1/";
-    lf_upstream_start(up, &r, 1000, on_done, NULL, &c);
+    lf_upstream_start(up, &r, 1000, NULL, on_done, NULL, &c);
     assert_int_equal(n, 0);
     run_until(&n, 1, 2000);
     assert_int_equal(n, 1);
@@ -310,7 +310,7 @@ static void test_cancel(void **st)
     end = mono_ms() + 150;
     while (mono_ms() < end)
         h2o_evloop_run(loop, 10);
-    lf_upstream_start(up, &r, 5000, on_done_cancel_other, NULL, &cc);
+    lf_upstream_start(up, &r, 5000, NULL, on_done_cancel_other, NULL, &cc);
     free(r.url);
     run_until(&n, 1, 5000);
     assert_int_equal(n, 1);
@@ -416,7 +416,7 @@ static void test_free_with_calls_in_flight(void **st)
     r.body = (char *)(uintptr_t)CHAT_BODY;
     r.body_len = strlen(CHAT_BODY);
     for (i = 0; i < 10; i++)
-        lf_upstream_start(u2, &r, 5000, on_done_count, NULL, &n);
+        lf_upstream_start(u2, &r, 5000, NULL, on_done_count, NULL, &n);
     while (mono_ms() < end)
         h2o_evloop_run(l2, 5);
     free(r.url);
