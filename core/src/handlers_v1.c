@@ -360,16 +360,35 @@ static void on_done(void *ud, int status, json_t *body, uint64_t upstream_ns, co
     }
 
     if (!s->stream) {
-        json_t *resp = json_pack(
-            "{s:s,s:s,s:I,s:s,s:[{s:i,s:{s:s,s:s,s:n},s:n,s:s}],s:{s:I,s:I,s:I},s:n}", "id", s->id, "object",
-            "chat.completion", "created", (json_int_t)s->created, "model", s->model ? s->model : "", "choices",
-            "index", 0, "message", "role", "assistant", "content", text ? text : "", "refusal", "logprobs",
-            "finish_reason", s->finish_reason, "usage", "prompt_tokens", s->prompt_tokens, "completion_tokens",
-            s->completion_tokens, "total_tokens", s->prompt_tokens + s->completion_tokens, "system_fingerprint");
-        if (json_is_true(json_object_get(usage, "estimated")))
-            json_object_set_new(json_object_get(resp, "usage"), "estimated", json_true());
+        /* written directly: building and dumping a jansson tree for every answer was ~10 % of the CPU of a
+           /v1 call (bench/RESULTS.md, "Tuning (issue 4)") */
+        struct lf_sbuf b = {NULL, 0, 0};
+        char num[128];
+        const char *tx = text ? text : "";
+        const char *md = s->model ? s->model : "";
+        lf_sbuf_add(&b, "{\"id\":", 6);
+        lf_sbuf_json_str(&b, s->id, strlen(s->id));
+        int n = snprintf(num, sizeof(num), ",\"object\":\"chat.completion\",\"created\":%lld,\"model\":",
+                         (long long)s->created);
+        lf_sbuf_add(&b, num, (size_t)n);
+        lf_sbuf_json_str(&b, md, strlen(md));
+        static const char choice[] = ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":";
+        lf_sbuf_add(&b, choice, sizeof(choice) - 1);
+        lf_sbuf_json_str(&b, tx, strlen(tx));
+        static const char fin[] = ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":";
+        lf_sbuf_add(&b, fin, sizeof(fin) - 1);
+        lf_sbuf_json_str(&b, s->finish_reason, strlen(s->finish_reason));
+        n = snprintf(num, sizeof(num),
+                     "}],\"usage\":{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,\"total_tokens\":%lld%s},",
+                     (long long)s->prompt_tokens, (long long)s->completion_tokens,
+                     (long long)(s->prompt_tokens + s->completion_tokens),
+                     json_is_true(json_object_get(usage, "estimated")) ? ",\"estimated\":true" : "");
+        lf_sbuf_add(&b, num, (size_t)n);
+        static const char tail[] = "\"system_fingerprint\":null}";
+        lf_sbuf_add(&b, tail, sizeof(tail) - 1);
         set_headers(h, body);
-        lf_http_send_json(h, 200, resp);
+        lf_http_send_raw(h, 200, "application/json; charset=utf-8", b.p, b.len);
+        lf_free(b.p);
         return;
     }
 

@@ -92,3 +92,30 @@ void lf_sbuf_add(struct lf_sbuf *b, const char *s, size_t n)
     b->len += n;
     b->p[b->len] = '\0';
 }
+
+void lf_sbuf_json_str(struct lf_sbuf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0; /* bytes of s[i - run, i) that need no escaping, copied in one go */
+    lf_sbuf_add(b, "\"", 1);
+    for (size_t i = 0; i < n; ++i) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            run++;
+            continue;
+        }
+        lf_sbuf_add(b, s + i - run, run);
+        run = 0;
+        char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        switch (c) {
+        case '"': lf_sbuf_add(b, "\\\"", 2); break;
+        case '\\': lf_sbuf_add(b, "\\\\", 2); break;
+        case '\n': lf_sbuf_add(b, "\\n", 2); break;
+        case '\r': lf_sbuf_add(b, "\\r", 2); break;
+        case '\t': lf_sbuf_add(b, "\\t", 2); break;
+        default: lf_sbuf_add(b, e, sizeof(e)); break;
+        }
+    }
+    lf_sbuf_add(b, s + n - run, run);
+    lf_sbuf_add(b, "\"", 1);
+}

@@ -29,5 +29,7 @@ struct lf_sbuf {
 };
 /** Append n bytes of s (capacity doubles from 1024; aborts on OOM); p stays NUL-terminated. */
 void lf_sbuf_add(struct lf_sbuf *b, const char *s, size_t n);
+/** Append s[0, n) as a quoted JSON string (escapes quote, backslash and control bytes; UTF-8 passes as is). */
+void lf_sbuf_json_str(struct lf_sbuf *b, const char *s, size_t n);
 
 #endif
