@@ -26,7 +26,7 @@ cat >"$T/lf.json" <<JSON
  "providers":[{"name":"openai","plugin":"openai","config":{"api_key":"bench-upstream-key",
    "base_url":"http://127.0.0.1:$NP/v1","model":"gpt-4o-mini"}}]}
 JSON
-LA_FACTORIA_CONFIG="$T/lf.json" LA_FACTORIA_API_KEY=bench-user-key-123 LA_FACTORIA_ADMIN_KEY=bench-admin-key-123 \
+env ${GWENV:-} LA_FACTORIA_CONFIG="$T/lf.json" LA_FACTORIA_API_KEY=bench-user-key-123 LA_FACTORIA_ADMIN_KEY=bench-admin-key-123 \
     "$BUILD/core/lafactoria" serve >/dev/null 2>"$T/err" & GW=$!
 sleep 1
 curl -sf -o /dev/null -X POST -H 'Authorization: Bearer bench-user-key-123' -H 'Content-Type: application/json' \

@@ -237,7 +237,7 @@ static int an_parse_response(void *state, const struct lf_gen_request *req, cons
 {
     struct anthropic *s = state;
     const struct lf_host_api *h = s->c.host;
-    json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    json_t *root = pu_json_loadb(resp->body ? resp->body : "", resp->body_len);
     const json_t *content, *usage, *in, *outt;
     const char *stop;
     size_t i, total = 0;
@@ -317,7 +317,7 @@ static int an_parse_stream_event(void *state, const char *event, size_t event_le
 {
     struct anthropic *s = state;
     const struct lf_host_api *h = s->c.host;
-    json_t *root = json_loadb(data, data_len, 0, NULL);
+    json_t *root = pu_json_loadb(data, data_len);
     const char *type;
     const json_t *usage;
 

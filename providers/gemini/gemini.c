@@ -271,7 +271,7 @@ static int ge_parse_response(void *state, const struct lf_gen_request *req, cons
 {
     struct gemini *s = state;
     const struct lf_host_api *h = s->c.host;
-    json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    json_t *root = pu_json_loadb(resp->body ? resp->body : "", resp->body_len);
     const json_t *cand;
     const char *finish;
     int tool = 0;
@@ -320,7 +320,7 @@ static int ge_parse_stream_event(void *state, const char *event, size_t event_le
 {
     struct gemini *s = state;
     const struct lf_host_api *h = s->c.host;
-    json_t *root = json_loadb(data, data_len, 0, NULL);
+    json_t *root = pu_json_loadb(data, data_len);
     const json_t *cand, *err;
     const char *finish;
     int tool = 0;

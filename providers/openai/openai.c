@@ -194,7 +194,7 @@ static int oa_parse_response(void *state, const struct lf_gen_request *req, cons
 {
     struct openai *s = state;
     const struct lf_host_api *h = s->c.host;
-    json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    json_t *root = pu_json_loadb(resp->body ? resp->body : "", resp->body_len);
     const json_t *choice, *msg, *content, *refusal;
     const char *finish;
     int has_usage = 0;
@@ -279,7 +279,7 @@ static int oa_parse_stream_event(void *state, const char *event, size_t event_le
         out->done = 1;
         return LF_OK;
     }
-    root = json_loadb(data, data_len, 0, NULL);
+    root = pu_json_loadb(data, data_len);
     if (!json_is_object(root))
         return pu_stream_bad_event(h, root, out);
     err = json_object_get(root, "error");

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include <jansson.h>
+
+#include "fastjson.h"
 #include <lafactoria/plugin.h>
 
 /** A model and its price (USD per million tokens). */
