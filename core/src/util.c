@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,14 +69,29 @@ static void random_fill(void *buf, size_t len)
 
 /* Ids are drawn for every request (request id, generation id): one getrandom per 512 bytes per thread instead
    of one system call each (~5 us in a paravirtualised guest). The bytes are the kernel's CSPRNG output all the
-   same, each handed out once and wiped from the pool. */
+   same, each handed out once and wiped from the pool. A forked child drops the pool it inherited (else parent
+   and child would hand out the same "random" ids): pthread_atfork runs in the child's only thread, the one that
+   called fork, whose pool is the only one left. */
 #define RANDOM_POOL 512
 static __thread unsigned char random_pool[RANDOM_POOL];
 static __thread size_t random_left;
+static pthread_once_t random_once = PTHREAD_ONCE_INIT;
+
+static void random_forget(void)
+{
+    memset(random_pool, 0, sizeof(random_pool));
+    random_left = 0;
+}
+
+static void random_init(void)
+{
+    pthread_atfork(NULL, NULL, random_forget);
+}
 
 void lf_random_bytes(void *buf, size_t len)
 {
     unsigned char *p = buf;
+    pthread_once(&random_once, random_init);
     if (len > RANDOM_POOL / 4) {
         random_fill(p, len);
         return;

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -78,6 +80,30 @@ static void test_random_pool(void **state)
     assert_true(memcmp(big, zero, sizeof(big)) != 0);
 }
 
+/* A forked child must not hand out the bytes its parent's pool still holds. */
+static void test_random_after_fork(void **state)
+{
+    (void)state;
+    uint64_t warm, mine, theirs;
+    int fds[2];
+    lf_random_bytes(&warm, sizeof(warm)); /* fills this thread's pool */
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        uint64_t v;
+        lf_random_bytes(&v, sizeof(v));
+        _exit(write(fds[1], &v, sizeof(v)) == (ssize_t)sizeof(v) ? 0 : 1);
+    }
+    lf_random_bytes(&mine, sizeof(mine));
+    assert_int_equal(read(fds[0], &theirs, sizeof(theirs)), (ssize_t)sizeof(theirs));
+    int status;
+    waitpid(pid, &status, 0);
+    close(fds[0]);
+    close(fds[1]);
+    assert_true(mine != theirs);
+}
+
 static void test_uuid(void **state)
 {
     (void)state;
@@ -99,6 +125,7 @@ static void test_uuid(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_json_str), cmocka_unit_test(test_random_pool),
+                                       cmocka_unit_test(test_random_after_fork),
                                        cmocka_unit_test(test_uuid)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
