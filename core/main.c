@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mem.h"
 #include "server.h"
+#include "upstream.h"
 
 static const char usage_main[] =
     "usage: lafactoria <command> [options]\n"
@@ -111,14 +112,17 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "serve") == 0) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (lf_upstream_global_init() != LF_OK) {
+            fprintf(stderr, "lafactoria: cannot initialise libcurl\n");
+            return 1;
+        }
         if (lf_app_init(cfg, err, sizeof(err)) != 0) {
             fprintf(stderr, "lafactoria: %s\n", err);
             return 1;
         }
         int rc = lf_server_run();
         lf_app_shutdown();
-        curl_global_cleanup();
+        lf_upstream_global_cleanup();
         return rc;
     }
     if (strcmp(cmd, "plugins") == 0)

@@ -71,6 +71,7 @@ cat "$T/probe.out"
 awk '{ if ($1 > f) f = $1; if ($2 > c) c = $2; t = t sprintf(" %d/%d", $1, $3 / 1024) }
      END { printf "gateway peak descriptors %d, peak upstream connections %d\n", f, c;
            if (ENVIRON["SAMPLES"] != "") print "descriptors/RSS MB every 250 ms:" t }' "$T/samples"
+[ -n "${SMAPS:-}" ] && awk '/^[0-9a-f]+-[0-9a-f]+ / {big = 0} /^Size: +2097152 kB/ {big = 1} big && /^Rss:/ {print "curl upload-buffer pool RSS: " $2 " kB"}' /proc/$GW/smaps
 echo "gateway VmHWM at end: $(grep VmHWM /proc/$GW/status | tr -s ' '); load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ -n "${PERF:-}" ] && { kill -INT $PF; wait $PF || true; }
 grep -c '"level":"error"' "$T/gw.out" | sed 's/^/gateway error log lines: /' || true

@@ -107,7 +107,11 @@ int lf_cli_generate(struct lf_config *cfg, int argc, char **argv)
         return 2;
     }
     lf_log_set_level(LF_LOG_LVL_WARN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (lf_upstream_global_init() != LF_OK) {
+        fprintf(stderr, "lafactoria: cannot initialise libcurl\n");
+        lf_config_free(cfg);
+        return 1;
+    }
     lf_runtime_init(cfg);
     struct lf_registry *reg = lf_registry_build(cfg, NULL, 1, err, sizeof(err));
     if (reg == NULL) {
@@ -162,7 +166,7 @@ Exit:
     json_decref(body);
     lf_registry_shutdown();
     lf_runtime_shutdown();
-    curl_global_cleanup();
+    lf_upstream_global_cleanup();
     return rc;
 }
 

@@ -50,9 +50,9 @@ struct lf_gen {
     uint64_t start_ns;
     uint64_t deadline_ms; /* monotonic */
 
-    struct lf_route_candidate cands[LF_ROUTE_MAX];
     size_t ncands;
-    struct lf_route_result route;
+    struct lf_route_entry *routable; /* the routing decision's order (n_routable, lf_malloc) */
+    uint32_t n_routable;
     struct lf_failover fo;
     json_t *attempts;
 
@@ -63,7 +63,7 @@ struct lf_gen {
     uint32_t sched_pos;
     int sched;
     int budget_skips, circuit_skips, sent;
-    struct lf_provider *provs[LF_ROUTE_MAX];
+    struct lf_provider **provs; /* the routing candidates (ncands, lf_malloc); route.*[].index points here */
     struct lf_budget_reservation res, kres;
     int has_res, has_kres;
     uint64_t attempt_start_ns;
@@ -169,6 +169,8 @@ static void gen_free(struct lf_gen *g)
     lf_free(g->best_finish);
     lf_free(g->best_text);
     lf_free(g->prompt);
+    lf_free(g->provs);
+    lf_free(g->routable);
     lf_free(g->content_type);
     lf_free(g->topic);
     lf_free(g->age_group);
@@ -430,26 +432,28 @@ static void on_result(struct lf_gen *g, struct lf_gen_result *r)
         /* regenerate, preferring a different provider: move the one that just answered to the end */
         g->regenerations++;
         g->regenerating = 1;
-        uint32_t n = g->route.n_routable, k = 0;
+        uint32_t n = g->n_routable, k = 0;
         struct lf_route_entry tmp[LF_ROUTE_MAX];
         struct lf_route_entry last = {0};
         int found = 0;
         for (uint32_t i = 0; i < n; ++i) {
-            if (!found && strcmp(g->cands[g->route.routable[i].index].name, prev->name) == 0) {
-                last = g->route.routable[i];
+            if (!found && strcmp(g->provs[g->routable[i].index]->name, prev->name) == 0) {
+                last = g->routable[i];
                 found = 1;
             } else {
-                tmp[k++] = g->route.routable[i];
+                tmp[k++] = g->routable[i];
             }
         }
         if (found)
             tmp[k++] = last;
-        memcpy(g->route.routable, tmp, k * sizeof(tmp[0]));
-        g->route.n_routable = k;
+        memcpy(g->routable, tmp, k * sizeof(tmp[0]));
+        g->n_routable = k;
         struct lf_retry_policy pol;
         lf_retry_policy_defaults(&pol);
         pol.max_attempts = (uint32_t)g->reg->config->max_attempts;
-        lf_failover_init(&g->fo, &g->route, &pol, g->deadline_ms);
+        struct lf_route_result walk;
+        walk.n_routable = k; /* lf_failover_init reads the count only */
+        lf_failover_init(&g->fo, &walk, &pol, g->deadline_ms);
         next_attempt(g, LF_FAILURE_NONE, 0, 0);
         return;
     }
@@ -591,7 +595,7 @@ static int on_upstream_data(void *ctx, int status, const char *data, size_t len)
 
 static void send_attempt(struct lf_gen *g, uint32_t pos)
 {
-    const struct lf_route_entry *e = &g->route.routable[pos];
+    const struct lf_route_entry *e = &g->routable[pos];
     struct lf_provider *p = g->provs[e->index];
     uint64_t now = lf_wall_ms();
 
@@ -705,8 +709,8 @@ static void next_attempt(struct lf_gen *g, uint32_t last_failure, uint32_t retry
     }
     /* retries are per provider: the provider of the attempt that just ended decides whether it is tried
      * again (a provider without "retry" is tried once even when another one has retries) */
-    if (g->fo.started && !skipped && g->fo.pos < g->route.n_routable) {
-        const struct lf_provider *cp = g->provs[g->route.routable[g->fo.pos].index];
+    if (g->fo.started && !skipped && g->fo.pos < g->n_routable) {
+        const struct lf_provider *cp = g->provs[g->routable[g->fo.pos].index];
         g->fo.policy.retries_per_provider = cp->conf != NULL && cp->conf->retries > 0 ? (uint32_t)cp->conf->retries : 0;
         if (cp->conf != NULL && cp->conf->retry_backoff_ms > 0)
             g->fo.policy.base_delay_ms = (uint32_t)cp->conf->retry_backoff_ms;
@@ -837,9 +841,12 @@ struct lf_gen *lf_gen_start(struct lf_worker *w, struct lf_registry *reg, const 
         completion_tokens = g->max_tokens ? g->max_tokens : 512;
     }
 
+    /* candidates on the stack: only the provider pointers are kept for the attempts (memory per call in flight) */
+    struct lf_route_candidate cands[LF_ROUTE_MAX];
+    g->provs = lf_malloc(sizeof(*g->provs) * (reg->nproviders < LF_ROUTE_MAX ? reg->nproviders + 1 : LF_ROUTE_MAX));
     for (size_t i = 0; i < reg->nproviders && g->ncands < LF_ROUTE_MAX; ++i) {
         struct lf_provider *p = &reg->providers[i];
-        struct lf_route_candidate *c = &g->cands[g->ncands];
+        struct lf_route_candidate *c = &cands[g->ncands];
         const struct lf_model_info *m = model_of(p, g->model);
         int en, prio;
         double wt;
@@ -863,20 +870,24 @@ struct lf_gen *lf_gen_start(struct lf_worker *w, struct lf_registry *reg, const 
         .now_ms = lf_wall_ms(),
         .rng = xrng,
     };
-    lf_router_route(g->cands, g->ncands, &rq, &g->route);
-    if (g->route.n_routable == 0) {
+    struct lf_route_result route; /* on the stack: only the routable order is kept (g->routable) */
+    lf_router_route(cands, g->ncands, &rq, &route);
+    g->n_routable = route.n_routable;
+    g->routable = lf_malloc(sizeof(*g->routable) * (route.n_routable ? route.n_routable : 1));
+    memcpy(g->routable, route.routable, sizeof(*g->routable) * route.n_routable);
+    if (g->n_routable == 0) {
         json_t *excl = json_array();
         int max_cost = 0;
-        for (uint32_t i = 0; i < g->route.n_excluded; ++i) {
-            const struct lf_route_entry *e = &g->route.excluded[i];
+        for (uint32_t i = 0; i < route.n_excluded; ++i) {
+            const struct lf_route_entry *e = &route.excluded[i];
             if (e->reason == LF_ROUTE_NOT_PINNED)
                 continue;
             if (e->reason == LF_ROUTE_OVER_MAX_COST || e->reason == LF_ROUTE_PRICE_UNKNOWN)
                 max_cost = 1;
-            json_array_append_new(excl, json_pack("{s:s,s:s}", "provider", g->cands[e->index].name, "reason",
+            json_array_append_new(excl, json_pack("{s:s,s:s}", "provider", cands[e->index].name, "reason",
                                                   lf_router_exclusion_name(e->reason)));
         }
-        if (g->route.all_budget || max_cost) {
+        if (route.all_budget || max_cost) {
             finish(g, 402, lf_gen_error("BUDGET_EXCEEDED", json_pack("{s:o}", "excluded", excl),
                                         max_cost ? "no provider can serve this request within max_cost_usd"
                                                  : "every eligible provider is over its budget"));
@@ -891,14 +902,14 @@ struct lf_gen *lf_gen_start(struct lf_worker *w, struct lf_registry *reg, const 
     struct lf_retry_policy pol;
     lf_retry_policy_defaults(&pol);
     pol.max_attempts = (uint32_t)reg->config->max_attempts;
-    for (uint32_t i = 0; i < g->route.n_routable; ++i) {
-        const struct lf_provider *p = g->provs[g->route.routable[i].index];
+    for (uint32_t i = 0; i < g->n_routable; ++i) {
+        const struct lf_provider *p = g->provs[g->routable[i].index];
         if (p->conf != NULL && (uint32_t)p->conf->retries > pol.retries_per_provider) {
             pol.retries_per_provider = (uint32_t)p->conf->retries;
             pol.base_delay_ms = (uint32_t)p->conf->retry_backoff_ms;
         }
     }
-    lf_failover_init(&g->fo, &g->route, &pol, g->deadline_ms);
+    lf_failover_init(&g->fo, &route, &pol, g->deadline_ms);
     h2o_timeout_link(w->ctx.loop, lf_worker_timeout(w, (uint32_t)reg->config->request_deadline_ms),
                      &g->deadline_timer);
     next_attempt(g, LF_FAILURE_NONE, 0, 0);

@@ -648,7 +648,7 @@ void lf_failover_init(struct lf_failover *fo, const struct lf_route_result *rout
                       const struct lf_retry_policy *policy, uint64_t deadline_ms)
 {
     memset(fo, 0, sizeof(*fo));
-    fo->route = route;
+    fo->n_routable = route->n_routable;
     if (policy != NULL)
         fo->policy = *policy;
     else
@@ -685,7 +685,7 @@ enum lf_failover_step lf_failover_next(struct lf_failover *fo, uint32_t last_fai
         if (fo->attempts >= fo->policy.max_attempts)
             return LF_FAILOVER_MAX_ATTEMPTS;
     }
-    if (fo->pos >= fo->route->n_routable)
+    if (fo->pos >= fo->n_routable)
         return LF_FAILOVER_EXHAUSTED;
     if (fo->deadline_ms != 0 && now_ms + delay >= fo->deadline_ms)
         return LF_FAILOVER_DEADLINE;

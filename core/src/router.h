@@ -285,7 +285,7 @@ int lf_router_failure_retryable(uint32_t failure);
 
 /** Walks a route result for one request. Caller-owned (stack). */
 struct lf_failover {
-    const struct lf_route_result *route;
+    uint32_t n_routable; /**< route->n_routable at init (the route itself is not kept) */
     struct lf_retry_policy policy;
     uint32_t pos;         /**< index in route->routable of the current provider */
     uint32_t tries_here;  /**< attempts made on the current provider */
@@ -303,7 +303,7 @@ enum lf_failover_step {
     LF_FAILOVER_DEADLINE = 3,     /**< the next attempt could not start before the deadline: 504 */
 };
 
-/** Start a walk over `route` (borrowed for the walk's life). policy NULL = defaults. */
+/** Start a walk over the n_routable entries of `route` (read here only). policy NULL = defaults. */
 void lf_failover_init(struct lf_failover *fo, const struct lf_route_result *route,
                       const struct lf_retry_policy *policy, uint64_t deadline_ms);
 

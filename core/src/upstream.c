@@ -26,6 +26,7 @@
 
 #include <curl/curl.h>
 
+#include "curlmem.h"
 #include "log.h"
 #include "mem.h"
 
@@ -102,12 +103,12 @@ static void buf_add(struct buf *b, const char *s, size_t n)
 
 int lf_upstream_global_init(void)
 {
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? LF_OK : LF_EINTERNAL;
+    return lf_curlmem_global_init(CURL_GLOBAL_DEFAULT) == 0 ? LF_OK : LF_EINTERNAL;
 }
 
 void lf_upstream_global_cleanup(void)
 {
-    curl_global_cleanup();
+    lf_curlmem_global_cleanup();
 }
 
 /* Arm the timerfd for an absolute CLOCK_MONOTONIC deadline (a past one fires at once). */
@@ -586,7 +587,7 @@ struct lf_upstream_call *lf_upstream_start(struct lf_upstream *u, const struct l
        allocated for every HTTPS request): provider answers arrive in a few KiB pieces, and these buffers
        are held for every request in flight (bench/RESULTS.md, "Tuning (issue 4)"). */
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
-    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
+    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, (long)lf_curlmem_slot_size()); /* served from a pool: curlmem.c */
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
