@@ -19,6 +19,13 @@ from lfserver import BINARY, LfServer, USER_KEY, default_config, free_port  # no
 HERE = os.path.dirname(__file__)
 MAKE_NGINX = os.path.join(HERE, "..", "..", "bench", "overhead", "make_nginx_conf.py")
 BODY = json.dumps({"topic": "Photosynthesis in Plants", "age_group": "high_school"})
+STREAM_TEXT = ["Hello", " over", " HTTP/2", "."]
+SSE_CHUNKS = ([{"id": "chatcmpl-h2", "object": "chat.completion.chunk", "created": 1764374400, "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}] +
+              [{"id": "chatcmpl-h2", "object": "chat.completion.chunk", "created": 1764374400, "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "delta": {"content": t}, "finish_reason": None}]} for t in STREAM_TEXT] +
+              [{"id": "chatcmpl-h2", "object": "chat.completion.chunk", "created": 1764374400, "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}])
 
 
 class Nginx:
@@ -37,6 +44,14 @@ class Nginx:
         text = text.replace("    access_log off;",
                             "    log_format lf '$server_protocol $connection';\n"
                             "    access_log %s/access.log lf;" % self.dir)
+        # a streamed answer in OpenAI's chunk format under /sse/v1 (a second provider instance points there)
+        sse = "".join("data: %s\n\n" % json.dumps(c) for c in SSE_CHUNKS) + "data: [DONE]\n\n"
+        text = text.replace("        location = /v1/chat/completions {",
+                            "        location = /sse/v1/chat/completions {\n"
+                            "            default_type text/event-stream;\n"
+                            "            return 200 '%s';\n"
+                            "        }\n"
+                            "        location = /v1/chat/completions {" % sse.replace("\n", "\\n"))
         with open(conf, "w") as f:
             f.write(text)
         self.proc = subprocess.Popen(["nginx", "-c", conf, "-p", self.dir], stderr=subprocess.DEVNULL)
@@ -120,6 +135,26 @@ class UpstreamHttp2Test(unittest.TestCase):
         self.assertTrue(all(p == "HTTP/2.0" for p, _ in lines), lines[:3])
         # 60 calls held open together (300 ms upstream) over HTTP/2: a few connections, not one per call
         self.assertLessEqual(len({c for _, c in lines}), 10, lines)
+
+    def test_stream_relayed_over_h2(self):
+        before = len(self.ng.log())
+        sse = provider(self.ng, tls_ca_file=self.ng.cert())
+        sse["name"] = "ssebackend"
+        sse["config"]["base_url"] = "https://127.0.0.1:%d/sse/v1" % self.ng.port
+        with LfServer(config=config_for([sse])) as s:
+            body = {"model": "ssebackend/gpt-4o-mini", "stream": True,
+                    "messages": [{"role": "user", "content": "Say hello."}]}
+            st, hdrs, raw = s.request("POST", "/v1/chat/completions", body, key=USER_KEY)
+            self.assertEqual(st, 200, raw)
+            self.assertTrue(hdrs["content-type"].startswith("text/event-stream"), hdrs)
+            events = [line[6:] for line in raw.decode().split("\n") if line.startswith("data: ")]
+            self.assertEqual(events[-1], "[DONE]")
+            chunks = [json.loads(e) for e in events[:-1]]
+            text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+            self.assertEqual(text, "".join(STREAM_TEXT))
+            self.assertEqual(chunks[-1]["choices"][0]["finish_reason"], "stop")
+        lines = self.ng.log()[before:]
+        self.assertEqual([p for p, _ in lines], ["HTTP/2.0"])
 
     def test_http_1_1_forced(self):
         before = len(self.ng.log())
