@@ -224,7 +224,13 @@ static void call_destroy(struct lf_upstream_call *c)
         c->in_multi = 0;
     }
     if (c->easy != NULL) {
-        if (u->n_pool < EASY_POOL_MAX) {
+        /* Reuse only handles whose transfer ran over HTTP/1.x: libcurl 7.88 can still deliver HTTP/2 frames of a
+           finished stream to its easy handle, and a reset handle already carrying the next call crashed the
+           gateway (answers larger than the receive buffer, 100 calls at once: tests/integration/
+           test_upstream_h2.py, test_large_answers_many_waves). */
+        long ver = 0;
+        curl_easy_getinfo(c->easy, CURLINFO_HTTP_VERSION, &ver);
+        if (u->n_pool < EASY_POOL_MAX && (ver == CURL_HTTP_VERSION_1_1 || ver == CURL_HTTP_VERSION_1_0 || ver == 0)) {
             curl_easy_reset(c->easy);
             u->pool[u->n_pool++] = c->easy;
         } else {

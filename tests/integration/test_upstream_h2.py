@@ -20,6 +20,7 @@ HERE = os.path.dirname(__file__)
 MAKE_NGINX = os.path.join(HERE, "..", "..", "bench", "overhead", "make_nginx_conf.py")
 BODY = json.dumps({"topic": "Photosynthesis in Plants", "age_group": "high_school"})
 STREAM_TEXT = ["Hello", " over", " HTTP/2", "."]
+BIG_TEXT = ("Photosynthesis converts light energy into chemical energy. " * 210)[:12000]
 SSE_CHUNKS = ([{"id": "chatcmpl-h2", "object": "chat.completion.chunk", "created": 1764374400, "model": "gpt-4o-mini",
                 "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}] +
               [{"id": "chatcmpl-h2", "object": "chat.completion.chunk", "created": 1764374400, "model": "gpt-4o-mini",
@@ -46,6 +47,19 @@ class Nginx:
                             "    access_log %s/access.log lf;" % self.dir)
         # a streamed answer in OpenAI's chunk format under /sse/v1 (a second provider instance points there)
         sse = "".join("data: %s\n\n" % json.dumps(c) for c in SSE_CHUNKS) + "data: [DONE]\n\n"
+        # a 12 KB answer under /big/v1 (longer than curl's 4 KiB receive buffer; nginx limits one parameter to
+        # 4 KB, so it is echoed in pieces)
+        big = json.dumps({"id": "chatcmpl-big", "object": "chat.completion", "created": 1764374400,
+                          "model": "gpt-4o-mini", "choices": [{"index": 0, "message": {"role": "assistant",
+                          "content": BIG_TEXT}, "finish_reason": "stop"}],
+                          "usage": {"prompt_tokens": 10, "completion_tokens": 3000, "total_tokens": 3010}})
+        pieces = "".join("            echo -n '%s';\n" % big[i:i + 3000] for i in range(0, len(big), 3000))
+        text = text.replace("        location = /v1/chat/completions {",
+                            "        location = /big/v1/chat/completions {\n"
+                            "            default_type application/json;\n"
+                            "            echo_sleep 0.05;\n" + pieces +
+                            "        }\n"
+                            "        location = /v1/chat/completions {")
         text = text.replace("        location = /v1/chat/completions {",
                             "        location = /sse/v1/chat/completions {\n"
                             "            default_type text/event-stream;\n"
@@ -155,6 +169,38 @@ class UpstreamHttp2Test(unittest.TestCase):
             self.assertEqual(chunks[-1]["choices"][0]["finish_reason"], "stop")
         lines = self.ng.log()[before:]
         self.assertEqual([p for p, _ in lines], ["HTTP/2.0"])
+
+    def test_large_answers_many_waves(self):
+        # Answers longer than the receive buffer, 100 calls at once on one worker, three waves: reusing the easy
+        # handle of a finished HTTP/2 transfer for the next call crashed the gateway here (libcurl 7.88 still
+        # delivered frames of the old stream to it); such handles are now not reused.
+        big = provider(self.ng, tls_ca_file=self.ng.cert())
+        big["name"] = "bigbackend"
+        big["config"]["base_url"] = "https://127.0.0.1:%d/big/v1" % self.ng.port
+        cfg = config_for([big])
+        cfg["server"]["workers"] = 1
+        body = json.dumps({"model": "bigbackend/gpt-4o-mini", "messages": [{"role": "user", "content": "Explain."}]})
+        with LfServer(config=cfg) as s:
+            for wave in range(3):
+                out = [None] * 100
+
+                def one(i):
+                    c = s.conn(60)
+                    try:
+                        out[i] = s.request("POST", "/v1/chat/completions", body, key=USER_KEY, conn=c)
+                    except OSError as e:
+                        out[i] = (0, {}, str(e).encode())
+                    finally:
+                        c.close()
+                threads = [threading.Thread(target=one, args=(i,)) for i in range(100)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                for st, _, raw in out:
+                    self.assertEqual(st, 200, (wave, raw[:300]))
+                    self.assertEqual(json.loads(raw)["choices"][0]["message"]["content"], BIG_TEXT)
+            self.assertIsNone(s.proc.poll(), "the gateway exited")
 
     def test_http_1_1_forced(self):
         before = len(self.ng.log())
