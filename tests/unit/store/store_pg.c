@@ -424,7 +424,11 @@ static void test_crash_kill9_replay(void **state)
     assert_true(lf_store_wait_idle(60000));
     struct lf_store_stats st;
     lf_store_stats(&st);
-    assert_true(st.replayed_total >= 1000);
+    /* The second child shares the journal directory: it may itself have replayed some or all of the first child's
+       1,000 records before it was killed, so the parent replays what is left (never 1,000 for sure). What must
+       hold is exactly-once delivery (the counts below) and a replay whenever the killed child left rows unstored. */
+    if (before < 20000)
+        assert_true(st.replayed_total > 0);
     lf_store_stop();
     assert_int_equal(count_prefix(ci, "educational_content", 0x30), 1000);
     assert_int_equal(count_prefix(ci, "educational_content", 0x31), 20000);
