@@ -38,10 +38,6 @@
    an answer (~0.1 ms), so a large batch would hold the loop for ms while /health waits (bench/RESULTS.md) */
 #define UPSTREAM_BATCH 16
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
 
 struct lf_upstream_call {
     struct lf_upstream *u;
@@ -54,7 +50,7 @@ struct lf_upstream_call {
     lf_upstream_done_cb done;
     lf_upstream_data_cb on_data;
     void *ctx;
-    struct buf headers, body;
+    struct lf_sbuf headers, body;
     uint64_t start_ns, ttfb_ns;
     long status;
     int cancelled, aborted, too_big, in_multi, start_failed;
@@ -87,19 +83,6 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap : 1024;
-        while (ncap < b->len + n + 1)
-            ncap *= 2;
-        b->p = lf_realloc(b->p, ncap);
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
 
 int lf_upstream_global_init(void)
 {
@@ -396,7 +379,7 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
     }
     if (c->headers.len + n > 256 * 1024)
         return 0;
-    buf_add(&c->headers, data, n);
+    lf_sbuf_add(&c->headers, data, n);
     if (n == 2 && data[0] == '\r') { /* end of a header block */
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
         if (c->status >= 200 && c->ttfb_ns == 0)
@@ -425,7 +408,7 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
         c->too_big = 1;
         return 0;
     }
-    buf_add(&c->body, data, n);
+    lf_sbuf_add(&c->body, data, n);
     return n;
 }
 

@@ -16,9 +16,11 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 BUILD = os.environ.get("LF_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 SOURCE = os.environ.get("LF_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -182,3 +184,42 @@ def wait_until(pred, timeout=10.0, interval=0.05):
             return True
         time.sleep(interval)
     return False
+
+
+class FakeUpstreams:
+    """tests/fakes/fake_upstreams.py in a child process."""
+
+    def __init__(self, port=0):
+        self.proc = subprocess.Popen([sys.executable, os.path.join(SOURCE, "tests", "fakes", "fake_upstreams.py"),
+                                      str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("READY "):
+            self.proc.kill()
+            raise RuntimeError("fake upstreams did not start: %r" % line)
+        self.port = int(line.split()[1])
+        self.base = "http://127.0.0.1:%d" % self.port
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            raw = r.read()
+            return json.loads(raw) if raw else None
+
+    def fault(self, provider, fault, count=-1, **kw):
+        self.call("POST", "/_control", dict({"provider": provider, "fault": fault, "count": count}, **kw))
+
+    def reset(self):
+        self.call("POST", "/_reset", {})
+
+    def stats(self):
+        return self.call("GET", "/_stats")
+
+    def requests(self, provider):
+        return self.stats()["requests"].get(provider, 0)
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()

@@ -9,7 +9,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from lfserver import SOURCE, LfServer  # noqa: E402
-from test_routing import FakeUpstreams  # noqa: E402
+from lfserver import FakeUpstreams  # noqa: E402
 from test_v1 import make_config  # noqa: E402
 
 E2E = os.path.join(SOURCE, "tests", "e2e")

@@ -3,15 +3,13 @@
 # SPDX-License-Identifier: MIT
 import json
 import os
-import subprocess
 import sys
 import time
 import unittest
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from jsonschema_mini import errors as schema_errors  # noqa: E402
-from lfserver import SOURCE, LfServer, default_config, free_port  # noqa: E402
+from lfserver import SOURCE, FakeUpstreams, LfServer, default_config, free_port  # noqa: E402
 
 TYPES = ["master_content_outline", "podcast_script", "study_guide", "one_pager_summary",
          "detailed_reading_material", "faq_collection", "flashcards", "reading_guide_questions"]
@@ -28,47 +26,12 @@ def schema_of(t):
         return json.load(f)
 
 
-class Fake:
-    """tests/fakes/fake_upstreams.py in a child process."""
-
-    def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, os.path.join(SOURCE, "tests", "fakes", "fake_upstreams.py"),
-                                      "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline()
-        if not line.startswith("READY "):
-            self.proc.kill()
-            raise RuntimeError("fake upstreams did not start: %r" % line)
-        self.base = "http://127.0.0.1:%d" % int(line.split()[1])
-
-    def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            raw = r.read()
-            return json.loads(raw) if raw else None
-
-    def fault(self, provider, fault, count=-1, **kw):
-        self.call("POST", "/_control", dict({"provider": provider, "fault": fault, "count": count}, **kw))
-
-    def reset(self):
-        self.call("POST", "/_reset", {})
-
-    def stats(self):
-        return self.call("GET", "/_stats")
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.proc.stdout.close()
-
-
 FAKE = None
 
 
 def setUpModule():
     global FAKE
-    FAKE = Fake()
+    FAKE = FakeUpstreams()
 
 
 def tearDownModule():

@@ -3,56 +3,18 @@
 # SPDX-License-Identifier: MIT
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
 import unittest
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lfserver import SOURCE, LfServer, default_config, free_port, wait_until  # noqa: E402
+from lfserver import FakeUpstreams, LfServer, default_config, free_port, wait_until  # noqa: E402
 
 GEN = "/api/v1/generate/flashcards"
 BODY = {"topic": "photosynthesis in plants", "age_group": "high_school"}
 OPENAI_KEY = "test-openai-key"
 ANTHROPIC_KEY = "test-anthropic-key"
-
-
-class FakeUpstreams:
-    """tests/fakes/fake_upstreams.py in a child process."""
-
-    def __init__(self, port=0):
-        self.proc = subprocess.Popen([sys.executable, os.path.join(SOURCE, "tests", "fakes", "fake_upstreams.py"),
-                                      str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline()
-        if not line.startswith("READY "):
-            self.proc.kill()
-            raise RuntimeError("fake upstreams did not start: %r" % line)
-        self.port = int(line.split()[1])
-        self.base = "http://127.0.0.1:%d" % self.port
-
-    def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            raw = r.read()
-            return json.loads(raw) if raw else None
-
-    def fault(self, provider, fault, count=-1, **kw):
-        self.call("POST", "/_control", dict({"provider": provider, "fault": fault, "count": count}, **kw))
-
-    def reset(self):
-        self.call("POST", "/_reset", {})
-
-    def requests(self, provider):
-        return self.call("GET", "/_stats")["requests"].get(provider, 0)
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.proc.stdout.close()
 
 
 def openai(name, base, priority=1, **extra):

@@ -9,7 +9,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from lfserver import LfServer, default_config  # noqa: E402
-from test_routing import FakeUpstreams  # noqa: E402
+from lfserver import FakeUpstreams  # noqa: E402
 
 OPENAI_KEY = "test-openai-key"
 ANTHROPIC_KEY = "test-anthropic-key"
