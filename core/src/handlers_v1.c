@@ -361,7 +361,7 @@ static void on_done(void *ud, int status, json_t *body, uint64_t upstream_ns, co
 
     if (!s->stream) {
         /* written directly: building and dumping a jansson tree for every answer was ~10 % of the CPU of a
-           /v1 call (bench/RESULTS.md, "Tuning (issue 4)") */
+           /v1 call (bench/RESULTS.md, "Current figures (second pass)") */
         struct lf_sbuf b = {NULL, 0, 0};
         char num[128];
         const char *tx = text ? text : "";

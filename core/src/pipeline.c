@@ -451,9 +451,7 @@ static void on_result(struct lf_gen *g, struct lf_gen_result *r)
         struct lf_retry_policy pol;
         lf_retry_policy_defaults(&pol);
         pol.max_attempts = (uint32_t)g->reg->config->max_attempts;
-        struct lf_route_result walk;
-        walk.n_routable = k; /* lf_failover_init reads the count only */
-        lf_failover_init(&g->fo, &walk, &pol, g->deadline_ms);
+        lf_failover_init(&g->fo, k, &pol, g->deadline_ms);
         next_attempt(g, LF_FAILURE_NONE, 0, 0);
         return;
     }
@@ -555,7 +553,7 @@ static void fill_greq(struct lf_gen *g, struct lf_provider *p)
     if (!g->chat) {
         q->system_prompt = g->type->system_prompt;
         q->system_prompt_len = g->type->system_prompt ? strlen(g->type->system_prompt) : 0;
-        if (g->prompt == NULL) /* a retry, failover or regeneration: render again (~10 us) */
+        if (g->prompt == NULL) /* a retry, failover or regeneration: render it again */
             g->prompt = lf_prompt_render(g->type, g->topic, g->age_group, g->requirements, g->objectives);
         q->prompt = g->prompt;
         q->prompt_len = g->prompt_len;
@@ -909,7 +907,7 @@ struct lf_gen *lf_gen_start(struct lf_worker *w, struct lf_registry *reg, const 
             pol.base_delay_ms = (uint32_t)p->conf->retry_backoff_ms;
         }
     }
-    lf_failover_init(&g->fo, &route, &pol, g->deadline_ms);
+    lf_failover_init(&g->fo, g->n_routable, &pol, g->deadline_ms);
     h2o_timeout_link(w->ctx.loop, lf_worker_timeout(w, (uint32_t)reg->config->request_deadline_ms),
                      &g->deadline_timer);
     next_attempt(g, LF_FAILURE_NONE, 0, 0);

@@ -644,11 +644,11 @@ int lf_router_failure_retryable(uint32_t failure)
     }
 }
 
-void lf_failover_init(struct lf_failover *fo, const struct lf_route_result *route,
-                      const struct lf_retry_policy *policy, uint64_t deadline_ms)
+void lf_failover_init(struct lf_failover *fo, uint32_t n_routable, const struct lf_retry_policy *policy,
+                      uint64_t deadline_ms)
 {
     memset(fo, 0, sizeof(*fo));
-    fo->n_routable = route->n_routable;
+    fo->n_routable = n_routable;
     if (policy != NULL)
         fo->policy = *policy;
     else

@@ -285,7 +285,7 @@ int lf_router_failure_retryable(uint32_t failure);
 
 /** Walks a route result for one request. Caller-owned (stack). */
 struct lf_failover {
-    uint32_t n_routable; /**< route->n_routable at init (the route itself is not kept) */
+    uint32_t n_routable; /**< entries of the decision being walked */
     struct lf_retry_policy policy;
     uint32_t pos;         /**< index in route->routable of the current provider */
     uint32_t tries_here;  /**< attempts made on the current provider */
@@ -303,9 +303,9 @@ enum lf_failover_step {
     LF_FAILOVER_DEADLINE = 3,     /**< the next attempt could not start before the deadline: 504 */
 };
 
-/** Start a walk over the n_routable entries of `route` (read here only). policy NULL = defaults. */
-void lf_failover_init(struct lf_failover *fo, const struct lf_route_result *route,
-                      const struct lf_retry_policy *policy, uint64_t deadline_ms);
+/** Start a walk over the n_routable entries of a routing decision (its routable[]). policy NULL = defaults. */
+void lf_failover_init(struct lf_failover *fo, uint32_t n_routable, const struct lf_retry_policy *policy,
+                      uint64_t deadline_ms);
 
 /**
  * The next step. For the first call pass last_failure = LF_FAILURE_NONE. After a failed attempt pass

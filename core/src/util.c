@@ -68,7 +68,7 @@ static void random_fill(void *buf, size_t len)
 }
 
 /* Ids are drawn for every request (request id, generation id): one getrandom per 512 bytes per thread instead
-   of one system call each (~5 us in a paravirtualised guest). The bytes are the kernel's CSPRNG output all the
+   of one system call each (two per /v1 call before, bench/overhead/syscalls.sh). The bytes are the kernel's CSPRNG output all the
    same, each handed out once and wiped from the pool. A forked child drops the pool it inherited (else parent
    and child would hand out the same "random" ids): pthread_atfork runs in the child's only thread, the one that
    called fork, whose pool is the only one left. */

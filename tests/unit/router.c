@@ -319,7 +319,7 @@ static void test_failover_walk(void **state)
     uint32_t pos = 99, delay = 99;
 
     /* default: each provider once, at most 3 attempts, no ping-pong */
-    lf_failover_init(&fo, &r, NULL, 0);
+    lf_failover_init(&fo, r.n_routable, NULL, 0);
     assert_int_equal(lf_failover_next(&fo, 0, 0, 0, T0, 0, &pos, &delay), LF_FAILOVER_ATTEMPT);
     assert_int_equal(pos, 0);
     assert_int_equal(delay, 0);
@@ -336,7 +336,7 @@ static void test_failover_walk(void **state)
     struct lf_retry_policy pol;
     lf_retry_policy_defaults(&pol);
     pol.max_attempts = 2;
-    lf_failover_init(&fo, &r, &pol, 0);
+    lf_failover_init(&fo, r.n_routable, &pol, 0);
     lf_failover_next(&fo, 0, 0, 0, T0, 0, &pos, &delay);
     assert_int_equal(lf_failover_next(&fo, 0, 0, 1, T0, 0, &pos, &delay), LF_FAILOVER_ATTEMPT);
     assert_int_equal(pos, 1);
@@ -350,7 +350,7 @@ static void test_failover_walk(void **state)
     pol.max_attempts = 10;
     pol.retries_per_provider = 2;
     pol.jitter = 0;
-    lf_failover_init(&fo, &r, &pol, 0);
+    lf_failover_init(&fo, r.n_routable, &pol, 0);
     lf_failover_next(&fo, 0, 0, 0, T0, 0, &pos, &delay);
     assert_int_equal(lf_failover_next(&fo, LF_FAILURE_UPSTREAM_5XX, 0, 0, T0, 0, &pos, &delay),
                      LF_FAILOVER_ATTEMPT);
@@ -373,7 +373,7 @@ static void test_failover_walk(void **state)
                      LF_FAILOVER_EXHAUSTED);
 
     /* the deadline: an attempt that cannot start before it is not made */
-    lf_failover_init(&fo, &r, &pol, T0 + 150);
+    lf_failover_init(&fo, r.n_routable, &pol, T0 + 150);
     lf_failover_next(&fo, 0, 0, 0, T0, 0, &pos, &delay);
     assert_int_equal(lf_failover_next(&fo, LF_FAILURE_UPSTREAM_5XX, 0, 0, T0 + 10, 0, &pos, &delay),
                      LF_FAILOVER_ATTEMPT); /* +100 ms < deadline */
@@ -383,7 +383,7 @@ static void test_failover_walk(void **state)
 
     /* nothing routable */
     struct lf_route_result empty = {0};
-    lf_failover_init(&fo, &empty, NULL, 0);
+    lf_failover_init(&fo, empty.n_routable, NULL, 0);
     assert_int_equal(lf_failover_next(&fo, 0, 0, 0, T0, 0, &pos, &delay), LF_FAILOVER_EXHAUSTED);
 }
 

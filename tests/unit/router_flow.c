@@ -116,7 +116,7 @@ static void run_request(struct flow *f, uint64_t now, uint64_t deadline, struct 
     memset(out, 0, sizeof(*out));
     out->served_by = -1;
     lf_router_route(f->cands, NP, &q, &route);
-    lf_failover_init(&fo, &route, NULL, deadline);
+    lf_failover_init(&fo, route.n_routable, NULL, deadline);
     enum lf_failover_step st = lf_failover_next(&fo, LF_FAILURE_NONE, 0, 0, now, 0, &pos, &delay);
     while (st == LF_FAILOVER_ATTEMPT) {
         const struct lf_route_entry *e = &route.routable[pos];
