@@ -255,6 +255,7 @@ struct lf_metrics_shard {
     adbl cost[LF_METRICS_MAX_PROVIDERS];
     struct hist quality[LF_METRICS_MAX_TYPES];
     a64 cache_hit, cache_miss;
+    a64 deferred_starts;
     adbl plugin[LF_METRICS_MAX_PLUGIN_COUNTERS];
     struct sec_bucket sec[SEC_RING];
     struct min_bucket min[MIN_RING];
@@ -563,6 +564,15 @@ void lf_metrics_quality(struct lf_metrics_shard *s, const char *content_type, do
     shard_unlock(s);
 }
 
+void lf_metrics_deferred_start(struct lf_metrics_shard *s)
+{
+    if (s == NULL)
+        return;
+    shard_lock(s);
+    add64(&s->deferred_starts, 1);
+    shard_unlock(s);
+}
+
 void lf_metrics_cache(struct lf_metrics_shard *s, int hit)
 {
     if (s == NULL)
@@ -609,6 +619,7 @@ struct snap {
     double cost[LF_METRICS_MAX_PROVIDERS];
     struct hsnap quality[LF_METRICS_MAX_TYPES];
     uint64_t cache_hit, cache_miss;
+    uint64_t deferred_starts;
     double plugin[LF_METRICS_MAX_PLUGIN_COUNTERS];
     uint64_t requests_last_60s;
     double cost_last_24h;
@@ -675,6 +686,7 @@ static struct snap *snap_take(struct lf_metrics *m)
         }
         sn->cache_hit += ld64(&s->cache_hit);
         sn->cache_miss += ld64(&s->cache_miss);
+        sn->deferred_starts += ld64(&s->deferred_starts);
         for (size_t i = 0; i < LF_METRICS_MAX_PLUGIN_COUNTERS; i++)
             sn->plugin[i] += ldd(&s->plugin[i]);
         for (size_t i = 0; i < SEC_RING; i++) {
@@ -927,6 +939,10 @@ char *lf_metrics_prometheus(struct lf_metrics *m, const struct lf_metrics_extra 
     family(&b, "lafactoria_cache_requests_total", "counter", "Response cache lookups, by result.");
     sb_printf(&b, "lafactoria_cache_requests_total{result=\"hit\"} %" PRIu64 "\n", sn->cache_hit);
     sb_printf(&b, "lafactoria_cache_requests_total{result=\"miss\"} %" PRIu64 "\n", sn->cache_miss);
+
+    family(&b, "lafactoria_deferred_starts_total", "counter",
+           "Generation starts that waited for a later event-loop iteration (the loop's start budget was spent).");
+    sb_printf(&b, "lafactoria_deferred_starts_total %" PRIu64 "\n", sn->deferred_starts);
 
     /* plugin.h names it lafactoria_plugin_counter, but promtool rejects "counter" in a metric name */
     family(&b, "lafactoria_plugin_metric_total", "counter", "Counters reported by plugins through the host API.");

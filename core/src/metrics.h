@@ -101,6 +101,8 @@ void lf_metrics_quality(struct lf_metrics_shard *s, const char *content_type,
                         double overall_score);
 /** One response-cache lookup. */
 void lf_metrics_cache(struct lf_metrics_shard *s, int hit);
+/** A generation start that waited for a later loop iteration: lafactoria_deferred_starts_total. */
+void lf_metrics_deferred_start(struct lf_metrics_shard *s);
 /** host->metric_add: add `value` (>= 0; negative values are ignored) to the counter
  *  lafactoria_plugin_metric_total{plugin,name} (wire it with lf_metrics_thread_shard(), falling back to
  *  lf_metrics_shared(m) on threads without a shard). */

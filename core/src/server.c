@@ -21,6 +21,7 @@
 #include "config.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -548,6 +549,7 @@ static int defer_start(struct lf_worker *w, struct lf_http *h)
             return 0;
     }
     h2o_linklist_insert(&w->deferred, &h->deferred_link);
+    lf_metrics_deferred_start(w->metrics);
     return 1;
 }
 
